@@ -1,0 +1,132 @@
+# tend: Day-2 operations as small composable C programs.
+# make          build every program into bin/
+# make check    run every test (installs missing Debian packages as root),
+#               then the same tests again under ASan+UBSan
+# make bench    throughput and memory against cat, jq and zstd (not a test)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/tend
+DESTDIR ?=
+CC ?= cc
+# SANITIZE=address,undefined builds into build/asan instead of build/release
+SANITIZE ?=
+# DEBUG=1 builds with -O0 -g
+DEBUG ?=
+# BENCH_N: resources in the large bench fleet (the small one is 100k)
+BENCH_N ?= 1000000
+
+VERSION := 0.1.0
+
+ifneq ($(SANITIZE),)
+VARIANT := asan
+OPT := -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifneq ($(DEBUG),)
+VARIANT := debug
+OPT := -O0 -g
+else
+VARIANT := release
+OPT := -O2 -g
+endif
+
+# BUILDROOT and BIN let a second tree build beside this one
+BUILDROOT ?= build
+B := $(BUILDROOT)/$(VARIANT)
+ifeq ($(VARIANT),release)
+BIN ?= bin
+else
+BIN ?= $(B)/bin
+endif
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wwrite-strings -Wvla -Wundef
+CFLAGS_ALL := -std=c17 $(OPT) $(WARN) -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' \
+	-DLIBBSD_OVERLAY -isystem /usr/include/bsd -Ifilters/lib $(CFLAGS)
+LDFLAGS_ALL := $(OPT) -Wl,--as-needed $(LDFLAGS)
+LIBS := -ljq -lonig -lzstd -lsodium -lcurl -lyaml -lbsd -lm -lpthread
+
+LIB_SRC := $(sort $(wildcard filters/lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+PROGS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard filters/*/*.c)))))
+PROGS := $(filter-out lib,$(PROGS))
+PROG_BINS := $(PROGS:%=$(BIN)/tend-%)
+UNIT_SRC := $(sort $(wildcard test/unit/*.c))
+UNIT_BINS := $(UNIT_SRC:test/unit/%.c=$(B)/test/unit/%)
+MANS := $(wildcard filters/*/*.1)
+
+.DELETE_ON_ERROR:
+.PHONY: all deps deps-build check check-release check-asan test asan bench install \
+	uninstall clean lint
+
+all: deps-build $(PROG_BINS) $(UNIT_BINS)
+
+deps-build:
+	@sh test/deps.sh build
+
+deps:
+	@sh test/deps.sh all
+
+# Objects depend on the flags they were built with, so a flag change
+# rebuilds instead of mixing objects.
+$(B)/.build-flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL)' | cmp -s - $@ || \
+	    echo '$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL)' > $@
+FORCE:
+
+$(B)/%.o: %.c $(B)/.build-flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(B)/libtend.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(BIN)/tend-%: $$(patsubst %.c,$(B)/%.o,$$(wildcard filters/$$*/*.c)) $(B)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(B)/test/unit/%: $(B)/test/unit/%.o $(B)/libtend.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka $(LIBS)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The whole suite, then again under ASan+UBSan.
+check: deps
+	$(MAKE) check-release
+	$(MAKE) check-asan
+
+check-release: all
+	TEND_BIN=$(CURDIR)/$(BIN) TEND_UNIT=$(CURDIR)/$(B)/test/unit sh test/run.sh
+
+check-asan:
+	$(MAKE) SANITIZE=address,undefined all
+	TEND_BIN=$(CURDIR)/build/asan/bin TEND_UNIT=$(CURDIR)/build/asan/test/unit \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh test/run.sh
+
+asan:
+	$(MAKE) SANITIZE=address,undefined all
+
+bench: all
+	sh test/bench/run.sh
+
+lint:
+	sh test/lint.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(DATADIR)/schemas
+	install -m 755 bin/tend $(PROG_BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 schemas/*.json $(DESTDIR)$(DATADIR)/schemas
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tend $(PROGS:%=$(DESTDIR)$(BINDIR)/tend-%)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS)))
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build $(PROGS:%=bin/tend-%)

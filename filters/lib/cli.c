@@ -1,0 +1,176 @@
+#include "compat.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "event.h"
+#include "rfc3339.h"
+
+void
+cli_init(struct cli *c, const char *prog, const char *usage)
+{
+	memset(c, 0, sizeof(*c));
+	c->prog = prog;
+	c->usage = usage;
+	c->max_line = NDJSON_MAX_LINE_DEFAULT;
+	setprogname(prog);
+	signal(SIGPIPE, SIG_IGN);
+	ndjson_writer_init(&c->out, STDOUT_FILENO);
+	if (sodium_init() < 0)
+		errx(TEND_EXIT_SYSTEM, "cannot initialise libsodium");
+}
+
+/* The usage text starts with "usage: %s", the name going in its place. */
+static void
+usage(const struct cli *c, FILE *f)
+{
+	const char *rest = strstr(c->usage, "%s");
+
+	if (rest == NULL)
+		BUG("usage text without %s");
+	fprintf(f, "%.*s%s%s", (int)(rest - c->usage), c->usage, c->prog,
+	    rest + 2);
+}
+
+void
+cli_usage_error(struct cli *c)
+{
+	usage(c, stderr);
+	exit(TEND_EXIT_USAGE);
+}
+
+int
+cli_common_opt(struct cli *c, int ch, const char *arg)
+{
+	const char *errstr;
+
+	switch (ch) {
+	case 'h':
+		usage(c, stdout);
+		exit(fflush(stdout) == 0 ? 0 : TEND_EXIT_SYSTEM);
+	case 'V':
+		printf("%s (tend) %s\n", c->prog, TEND_VERSION);
+		exit(fflush(stdout) == 0 ? 0 : TEND_EXIT_SYSTEM);
+	case 'k':
+		c->keep_going = 1;
+		return 1;
+	case CLI_OPT_NOW:
+		c->now_arg = arg;
+		return 1;
+	case CLI_OPT_MAX_LINE:
+		c->max_line = (size_t)strtonum(arg, 2, (long long)1 << 40,
+		    &errstr);
+		if (errstr != NULL) {
+			warnx("--max-line %s: %s", arg, errstr);
+			exit(TEND_EXIT_USAGE);
+		}
+		return 1;
+	case '?':
+		cli_usage_error(c);
+	default:
+		return 0;
+	}
+}
+
+void
+cli_start(struct cli *c)
+{
+	if (rfc3339_now(c->now_arg, &c->now_ns) < 0) {
+		warnx("%s '%s' is not an RFC 3339 time",
+		    c->now_arg != NULL ? "--now" : "TEND_NOW",
+		    c->now_arg != NULL ? c->now_arg : getenv("TEND_NOW"));
+		exit(TEND_EXIT_USAGE);
+	}
+}
+
+void
+cli_warn_at(struct cli *c, const char *file, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)c;
+	fprintf(stderr, "%s: %s:%zu: ", getprogname(), file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_fail(struct cli *c, int st)
+{
+	if (st > c->status)
+		c->status = st;
+}
+
+int
+cli_bad_input(struct cli *c, const char *file, size_t line,
+    const char *bytes, size_t len, const char *why)
+{
+	struct buf data = BUF_INIT, ev = BUF_INIT;
+	struct event_new en;
+	struct tend_err err = { 0 };
+	unsigned char md[32];
+	int rc = 0;
+
+	cli_warn_at(c, file, line, "%s", why);
+	c->bad_input++;
+	cli_fail(c, TEND_EXIT_INPUT);
+	if (!c->keep_going)
+		return -1;
+	crypto_hash_sha256(md, (const unsigned char *)bytes, len);
+	buf_adds(&data, "{\"program\":");
+	buf_add_json_str(&data, c->prog, strlen(c->prog));
+	buf_adds(&data, ",\"file\":");
+	buf_add_json_str(&data, file, strlen(file));
+	buf_addf(&data, ",\"line\":%zu,\"message\":", line);
+	buf_add_json_str(&data, why, strlen(why));
+	buf_addf(&data, ",\"input_bytes\":%zu,\"input_sha256\":\"", len);
+	buf_add_hex(&data, md, sizeof(md));
+	buf_adds(&data, "\"}");
+	memset(&en, 0, sizeof(en));
+	en.source = c->prog;
+	en.type = "tend.error";
+	en.runid = getenv("TEND_RUNID");
+	if (en.runid != NULL && *en.runid == '\0')
+		en.runid = NULL;
+	en.time_ns = c->now_ns;
+	en.data = data.p;
+	en.data_len = data.len;
+	if (event_build(&ev, &en, &err) < 0)
+		BUG(err.msg);	/* we built data ourselves */
+	if (cli_emit(c, ev.p, ev.len) < 0)
+		rc = -1;
+	buf_release(&ev);
+	buf_release(&data);
+	return rc;
+}
+
+int
+cli_emit(struct cli *c, const char *line, size_t len)
+{
+	return ndjson_writer_line(&c->out, line, len);
+}
+
+int
+cli_finish(struct cli *c)
+{
+	ndjson_writer_flush(&c->out);
+	if (c->out.closed) {
+		ndjson_writer_release(&c->out);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		return 128 + SIGPIPE;
+	}
+	if (c->out.failed) {
+		warnx("stdout: %s", c->out.err.msg);
+		cli_fail(c, TEND_EXIT_SYSTEM);
+	}
+	ndjson_writer_release(&c->out);
+	return c->status;
+}
