@@ -1,0 +1,108 @@
+/* Unit tests of jqrun.c: confinement, errors, bound variables, output. */
+#include "compat.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "jqrun.h"
+
+/* Compiles and runs prog on input; returns the outputs as a JSON array,
+   or the error message (static storage). */
+static const char *
+run(const char *prog, const char *input, const struct jqvar *vars,
+    size_t nvars, const char *libdir)
+{
+	static struct buf out;
+	static struct tend_err err;
+	struct jqprog *p;
+	int rc;
+
+	buf_release(&out);
+	if ((p = jqprog_compile(prog, "t.jq", libdir, vars, nvars, &err)) ==
+	    NULL)
+		return err.msg;
+	rc = jqprog_run_array(p, input, strlen(input), &out, &err);
+	jqprog_free(p);
+	return rc == 0 ? out.p : err.msg;
+}
+
+static void
+test_runs_and_dumps(void **state)
+{
+	(void)state;
+	assert_string_equal(run(".a, .b", "{\"a\":1.5,\"b\":\"x\\n\"}", NULL,
+	    0, NULL), "[1.5,\"x\\n\"]");
+	assert_string_equal(run("[1e21, 1e-7, 0.1+0.2, -0]", "null", NULL, 0,
+	    NULL), "[[1e+21,1e-7,0.30000000000000004,0]]");
+	assert_string_equal(run("empty", "1", NULL, 0, NULL), "[]");
+	assert_string_equal(run("{b:1, a:[true,false,null]}", "1", NULL, 0,
+	    NULL), "[{\"b\":1,\"a\":[true,false,null]}]");
+}
+
+static void
+test_confined(void **state)
+{
+	(void)state;
+	setenv("TEND_SECRET_FOR_TEST", "hunter2", 1);
+	assert_string_equal(run("$ENV", "null", NULL, 0, NULL), "[{}]");
+	assert_string_equal(run("env", "null", NULL, 0, NULL), "[{}]");
+	assert_string_equal(run("def f: $ENV.HOME; f", "null", NULL, 0,
+	    NULL), "[null]");
+	assert_string_equal(run("input", "null", NULL, 0, NULL),
+	    "t.jq: input is not available");
+	assert_string_equal(run("[inputs]", "null", NULL, 0, NULL),
+	    "t.jq: inputs is not available");
+	assert_string_equal(run("now", "null", NULL, 0, NULL),
+	    "t.jq: now is not available: use the run's time");
+	assert_string_equal(run("import \"x\" as x; .", "null", NULL, 0,
+	    NULL), "t.jq: imports are not allowed here");
+	assert_string_equal(run("# c\ninclude \"../etc/x\"; .", "null", NULL,
+	    0, "/tmp"), "t.jq: import path must stay in the skill's folder");
+	assert_string_equal(run("import \"/etc/x\" as x; .", "null", NULL, 0,
+	    "/tmp"), "t.jq: import path must stay in the skill's folder");
+}
+
+static void
+test_errors_name_the_program(void **state)
+{
+	const char *e;
+
+	(void)state;
+	e = run("\n\n.a | frob", "null", NULL, 0, NULL);
+	assert_non_null(strstr(e, "t.jq: "));
+	assert_non_null(strstr(e, "frob/0 is not defined"));
+	assert_non_null(strstr(e, "line 3"));
+	assert_string_equal(run(".a.b", "{\"a\":5}", NULL, 0, NULL),
+	    "t.jq: Cannot index number with string \"b\"");
+	assert_string_equal(run("error({x:1})", "null", NULL, 0, NULL),
+	    "t.jq: {\"x\":1}");
+}
+
+static void
+test_vars(void **state)
+{
+	static const struct jqvar v[] = {
+		{ "prices", "{\"m5\":0.2}", 10 },
+		{ "n", "3", 1 },
+	};
+
+	(void)state;
+	assert_string_equal(run("$prices[.] * $n", "\"m5\"", v, 2, NULL),
+	    "[0.6000000000000001]");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runs_and_dumps),
+		cmocka_unit_test(test_confined),
+		cmocka_unit_test(test_errors_name_the_program),
+		cmocka_unit_test(test_vars),
+	};
+
+	return cmocka_run_group_tests_name("jqrun", tests, NULL, NULL);
+}
