@@ -59,7 +59,12 @@ MANS := $(wildcard filters/*/*.1)
 .PHONY: all deps deps-build check check-release check-asan test asan bench install \
 	uninstall clean lint
 
-all: deps-build $(PROG_BINS) $(UNIT_BINS)
+all: deps-build $(PROG_BINS) $(UNIT_BINS) $(if $(filter bin,$(BIN)),,$(BIN)/tend)
+
+# The dispatcher beside every build's programs, so it runs those.
+$(BIN)/tend: bin/tend
+	@mkdir -p $(dir $@)
+	cp bin/tend $@
 
 deps-build:
 	@sh test/deps.sh build
@@ -83,10 +88,13 @@ $(B)/libtend.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-.SECONDEXPANSION:
-$(BIN)/tend-%: $$(patsubst %.c,$(B)/%.o,$$(wildcard filters/$$*/*.c)) $(B)/libtend.a
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+# One link rule per program, from the objects of its folder.
+define PROG_RULE
+$(BIN)/tend-$(1): $(patsubst %.c,$(B)/%.o,$(wildcard filters/$(1)/*.c)) $(B)/libtend.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
 $(B)/test/unit/%: $(B)/test/unit/%.o $(B)/libtend.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka $(LIBS)
@@ -111,7 +119,7 @@ asan:
 	$(MAKE) SANITIZE=address,undefined all
 
 bench: all
-	sh test/bench/run.sh
+	BENCH_N=$(BENCH_N) sh test/bench/run.sh
 
 lint:
 	sh test/lint.sh
