@@ -4,7 +4,12 @@
  * Written here rather than taken from a library: libjq 1.6 is lax (NaN,
  * leading zeros, bad UTF-8 replaced silently) and 20x too slow for the hot
  * path; jansson and json-c build trees of malloc'd values and re-serialise
- * numbers.  simdjson (C++) is measured against this in `make bench`.
+ * numbers.  simdjson (C++, libsimdjson-dev) was measured against this
+ * (`make bench`, 100k resources, 313 MB): simdjson DOM 2390 MB/s, this
+ * parser 980 MB/s, libjq 65 MB/s.  simdjson is faster but refuses
+ * integers beyond 2^64, which RFC 8259 allows and which tend must pass
+ * through unchanged, and would bring C++ into the build; at 980 MB/s the
+ * parser is not what bounds any stage.
  */
 #include "compat.h"
 
