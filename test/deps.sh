@@ -7,7 +7,7 @@ build="gcc clang make pkg-config libjq-dev libonig-dev libzstd-dev
 libsodium-dev libbsd-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev"
 tests="bats jq zstd perl python3 python3-jsonschema shellcheck cppcheck
 prometheus prometheus-alertmanager nginx-light postgresql curl iproute2
-procps openssl ca-certificates"
+procps openssl ca-certificates tzdata"
 
 case ${1:-all} in
 build) want=$build ;;
