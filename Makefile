@@ -88,6 +88,23 @@ $(B)/libtend.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+# schemas/*.json compiled in as byte arrays (see schema.h), so programs
+# need no path to them; od, because xxd is not in the base image.
+SCHEMAS := $(sort $(wildcard schemas/*.json))
+$(B)/gen/schemas.c: $(SCHEMAS) schemas Makefile
+	@mkdir -p $(dir $@)
+	@{ echo '#include "compat.h"'; echo '#include "schema.h"'; i=0; \
+	for f in $(SCHEMAS); do echo "static const unsigned char s$$i[] = {"; \
+	od -An -v -tu1 $$f | sed 's/[0-9][0-9]*/&,/g'; echo '0 };'; \
+	i=$$((i + 1)); done; echo 'const struct schema_blob schema_blobs[] = {'; \
+	i=0; for f in $(SCHEMAS); do \
+	echo "{ \"$${f#schemas/}\", s$$i, sizeof(s$$i) - 1 },"; \
+	i=$$((i + 1)); done; echo '{ NULL, NULL, 0 } };'; \
+	echo 'const size_t schema_nblobs = ARRAY_SIZE(schema_blobs) - 1;'; } > $@
+$(B)/gen/schemas.o: $(B)/gen/schemas.c filters/lib/schema.h $(B)/.build-flags
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+$(B)/libtend.a: $(B)/gen/schemas.o
+
 # One link rule per program, from the objects of its folder.
 define PROG_RULE
 $(BIN)/tend-$(1): $(patsubst %.c,$(B)/%.o,$(wildcard filters/$(1)/*.c)) $(B)/libtend.a

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 : "${TEND_BIN:=$PWD/bin}"
 : "${TEND_UNIT:=$PWD/build/release/test/unit}"
 : "${TEND_CONFORMANCE:=$PWD/../shared/conformance}"
+[ -d "$TEND_CONFORMANCE" ] || TEND_CONFORMANCE=/work/shared/conformance
 export TEND_BIN TEND_UNIT TEND_CONFORMANCE LC_ALL=C
 export CMOCKA_MESSAGE_OUTPUT=TAP
 

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "event.h"
 #include "rfc3339.h"
+#include "xmalloc.h"
 
 void
 cli_init(struct cli *c, const char *prog, const char *usage)
@@ -18,6 +19,8 @@ cli_init(struct cli *c, const char *prog, const char *usage)
 	c->prog = prog;
 	c->usage = usage;
 	c->max_line = NDJSON_MAX_LINE_DEFAULT;
+	c->log_opts.sync = EVLOG_SYNC_BATCH;
+	c->log_opts.level = EVLOG_LEVEL_DEFAULT;
 	setprogname(prog);
 	signal(SIGPIPE, SIG_IGN);
 	ndjson_writer_init(&c->out, STDOUT_FILENO);
@@ -62,6 +65,9 @@ cli_common_opt(struct cli *c, int ch, const char *arg)
 	case CLI_OPT_NOW:
 		c->now_arg = arg;
 		return 1;
+	case CLI_OPT_LOG:
+		c->log_path = arg;
+		return 1;
 	case CLI_OPT_MAX_LINE:
 		c->max_line = (size_t)strtonum(arg, 2, (long long)1 << 40,
 		    &errstr);
@@ -85,6 +91,14 @@ cli_start(struct cli *c)
 		    c->now_arg != NULL ? "--now" : "TEND_NOW",
 		    c->now_arg != NULL ? c->now_arg : getenv("TEND_NOW"));
 		exit(TEND_EXIT_USAGE);
+	}
+	if (c->log_path != NULL) {
+		struct tend_err err = { 0 };
+
+		c->log = xmalloc(sizeof(*c->log));
+		if (evlog_writer_open(c->log, c->log_path, &c->log_opts,
+		    &err) < 0)
+			errx(err.code, "%s", err.msg);
 	}
 }
 
@@ -151,15 +165,92 @@ cli_bad_input(struct cli *c, const char *file, size_t line,
 	return rc;
 }
 
+/* Writes out what the log handed back, and says what it cut off. */
+static int
+log_pass_on(struct cli *c)
+{
+	int rc = 0;
+
+	if (c->log->torn_new) {
+		warnx("%s: cut off a torn tail of %llu bytes at byte %llu, "
+		    "kept in '%s'", c->log_path,
+		    (unsigned long long)c->log->torn_len,
+		    (unsigned long long)c->log->torn_off, c->log->torn_path);
+		c->log->torn_new = 0;
+	}
+	if (c->logout.len > 0)
+		rc = ndjson_writer_raw(&c->out, c->logout.p, c->logout.len);
+	buf_reset(&c->logout);
+	return rc;
+}
+
+static void
+log_failed(struct cli *c, struct tend_err *err)
+{
+	warnx("%s", err->msg);
+	cli_fail(c, err->code ? err->code : TEND_EXIT_SYSTEM);
+	err->code = 0;
+}
+
+int
+cli_log_event(struct cli *c, const char *line, size_t len,
+    struct tend_err *err)
+{
+	int rc;
+
+	rc = evlog_writer_append(c->log, line, len, &c->logout, err);
+	if (rc < 0 && c->log->failed)
+		log_failed(c, err);
+	if (log_pass_on(c) < 0) {
+		err->code = 0;
+		return -1;
+	}
+	return rc;
+}
+
+int
+cli_log_flush(struct cli *c)
+{
+	struct tend_err err = { 0 };
+	int rc;
+
+	if ((rc = evlog_writer_flush(c->log, &c->logout, &err)) < 0)
+		log_failed(c, &err);
+	if (log_pass_on(c) < 0)
+		rc = -1;
+	return rc;
+}
+
 int
 cli_emit(struct cli *c, const char *line, size_t len)
 {
-	return ndjson_writer_line(&c->out, line, len);
+	struct tend_err err = { 0 };
+
+	if (c->log == NULL)
+		return ndjson_writer_line(&c->out, line, len);
+	if (cli_log_event(c, line, len, &err) == 0)
+		return 0;
+	if (err.code != 0) {
+		warnx("%s: cannot append: %s", c->log_path, err.msg);
+		cli_fail(c, err.code);
+	}
+	return -1;
 }
 
 int
 cli_finish(struct cli *c)
 {
+	if (c->log != NULL) {
+		struct tend_err err = { 0 };
+
+		if (!c->log->failed)
+			cli_log_flush(c);
+		if (evlog_writer_close(c->log, &c->logout, &err) < 0)
+			log_failed(c, &err);
+		free(c->log);
+		c->log = NULL;
+	}
+	buf_release(&c->logout);
 	ndjson_writer_flush(&c->out);
 	if (c->out.closed) {
 		ndjson_writer_release(&c->out);

@@ -28,7 +28,7 @@ printf '{"specversion":"1.0","id":42,"source":"s","type":"t"}\n' |
 printf '{"specversion":"1.0","id":"x","source":"s","type":"tend.nonsense"}\n' |
 	case_ unknown-type 3 "<stdin>:1: unknown event type 'tend.nonsense'"
 printf '{"specversion":"1.0","id":"x","source":"s","type":"t","n":NaN}\n' |
-	case_ nan 3 '<stdin>:1: invalid JSON at byte 58: expected a value'
+	case_ nan 3 '<stdin>:1: invalid JSON at byte 59: expected a value'
 printf '%s\n\n%s\n' "$ok" "$ok" |
 	case_ empty-line 3 '<stdin>:2: empty line'
 : | case_ empty 0 ''
