@@ -170,6 +170,33 @@ test_round_trip(void **state)
 	buf_release(&want);
 }
 
+/* Frames of a MiB: the reader hashes them in a helper thread. */
+static void
+test_big_frames(void **state)
+{
+	struct evlog_writer_opts o = small_frames(0, 0);
+	struct evlog_reader r;
+	struct tend_err err = { 0 };
+	struct buf out = BUF_INIT, got = BUF_INIT;
+	int rc, frames = 0;
+
+	(void)state;
+	write_events(0, 30000, &o, &out);
+	assert_int_equal(evlog_reader_open(&r, logpath, &err), 0);
+	while ((rc = evlog_reader_next(&r, NULL, &err)) > 0) {
+		buf_add(&got, r.content.p, r.content.len);
+		frames++;
+	}
+	assert_int_equal(rc, 0);
+	assert_true(frames >= 2);
+	assert_int_equal(got.len, out.len);
+	assert_memory_equal(got.p, out.p, out.len);
+	evlog_reader_close(&r);
+	assert_int_equal(verify_problems(), 0);
+	buf_release(&out);
+	buf_release(&got);
+}
+
 static void
 test_refused(void **state)
 {
@@ -388,6 +415,8 @@ main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_sync_parse),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_big_frames, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seek, setup, teardown),
