@@ -12,6 +12,21 @@
 #include "rfc3339.h"
 #include "xmalloc.h"
 
+/*
+ * Input would block: write the log's pending frame (so a trickle of
+ * events is durable and passed on within the wait) and flush stdout.
+ */
+static void
+cli_idle(void *ctx)
+{
+	struct cli *c = ctx;
+
+	if (c->log != NULL)
+		cli_log_flush(c);
+	if (c->out.prompt)
+		ndjson_writer_flush(&c->out);
+}
+
 void
 cli_init(struct cli *c, const char *prog, const char *usage)
 {
@@ -24,6 +39,8 @@ cli_init(struct cli *c, const char *prog, const char *usage)
 	setprogname(prog);
 	signal(SIGPIPE, SIG_IGN);
 	ndjson_writer_init(&c->out, STDOUT_FILENO);
+	c->out.on_idle = cli_idle;
+	c->out.idle_ctx = c;
 	if (sodium_init() < 0)
 		errx(TEND_EXIT_SYSTEM, "cannot initialise libsodium");
 }

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 #include <errno.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "ndjson.h"
@@ -27,6 +28,15 @@ ndjson_reader_release(struct ndjson_reader *r)
 	r->cap = r->start = r->end = 0;
 }
 
+/* Whether a read of fd would return at once (data, EOF or error). */
+static int
+input_ready(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
+}
+
 /* Reads more bytes after r->end; 1 read, 0 eof, -1 error. */
 static int
 fill(struct ndjson_reader *r, struct tend_err *err)
@@ -46,8 +56,14 @@ fill(struct ndjson_reader *r, struct tend_err *err)
 		r->buf = xreallocarray(r->buf, want, 1);
 		r->cap = want;
 	}
-	if (r->flush_before_read != NULL && r->flush_before_read->prompt)
-		ndjson_writer_flush(r->flush_before_read);
+	if (r->flush_before_read != NULL && !input_ready(r->fd)) {
+		struct ndjson_writer *w = r->flush_before_read;
+
+		if (w->on_idle != NULL)
+			w->on_idle(w->idle_ctx);
+		else if (w->prompt)
+			ndjson_writer_flush(w);
+	}
 	do
 		n = read(r->fd, r->buf + r->end, r->cap - r->end - 1);
 	while (n < 0 && errno == EINTR);

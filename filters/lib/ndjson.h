@@ -10,7 +10,9 @@
  * The writer buffers output to an fd.  It is flushed when full, on
  * ndjson_writer_flush, and, when the output is not a regular file, before
  * the paired reader blocks for input, so downstream stages see events
- * promptly without a write per event.  A write to a closed pipe (EPIPE)
+ * promptly without a write per event.  A writer may instead name an
+ * on_idle hook, which the reader calls in place of that flush (tend's
+ * frame uses it to write a log frame first).  A write to a closed pipe (EPIPE)
  * sets `closed` and is not reported as an error: the caller stops and
  * exits as a filter does when its reader goes away (see cli.h).
  */
@@ -32,6 +34,8 @@ struct ndjson_writer {
 	int	 closed;	/* the reader went away (EPIPE) */
 	int	 failed;	/* another write error; see err */
 	struct tend_err err;
+	void	(*on_idle)(void *);	/* instead of the prompt flush */
+	void	*idle_ctx;
 };
 
 struct ndjson_reader {
@@ -44,6 +48,7 @@ struct ndjson_reader {
 	size_t	 lineno;	/* number of the line last returned */
 	size_t	 max_line;
 	int	 eof;
+	/* Flushed (or its on_idle called) when a read would block. */
 	struct ndjson_writer *flush_before_read;
 };
 
