@@ -24,6 +24,20 @@ commands() {
 	measure 'zstd -3' - -- zstd -3 -T1 -c
 	measure -i "$zst" -s "$bytes" zstdcat - -- zstdcat
 	measure validate jq:10 -- bin/tend-validate
+	gate_input
+	measure -i "$proposed" 'jq gate' - -- jq -c -f test/bench/gate.jq
+	measure -i "$proposed" gate 'jq gate:1' -- bin/tend-gate \
+	    --policy test/bench/gate-policy.json --key "$tmp/gate.key" \
+	    --now 2026-11-23T12:00:00Z
+}
+
+# gate_input: as many proposals as the fleet has resources, and a key.
+gate_input() {
+	proposed=$tmp/proposed.ndjson
+	"$tmp/gen" --kind proposed "$(wc -l < "$fleet" | tr -d ' ')" > "$proposed"
+	rm -f "$tmp/gate.key" "$tmp/gate.pub"
+	[ ! -x bin/tend-gate ] ||
+	    bin/tend-gate keygen --name bench "$tmp/gate.key" "$tmp/gate.pub"
 }
 
 # The baseline of the last column: every time is divided by its time.
@@ -333,3 +347,6 @@ fleet "${BENCH_SMALL_N:-100000}"
 if [ "${BENCH_LARGE:-0}" = 1 ]; then
 	fleet "${BENCH_N:-1000000}"
 fi
+
+# tend attest: seal 1M events, then 10,000 more (incremental)
+sh test/bench/attest.sh
