@@ -2,7 +2,9 @@
 # Runs every test through prove(1), whose closing lines CI reads
 # ("All tests successful." / "Result: PASS").  TEND_BIN names the
 # programs to test and TEND_UNIT the unit test binaries, so the same
-# suite runs on the release and the ASan+UBSan builds.
+# suite runs on the release and the ASan+UBSan builds.  Test files run
+# TEND_JOBS at a time (default 2): each uses its own scratch dirs and
+# free ports.
 set -eu
 cd "$(dirname "$0")/.."
 : "${TEND_BIN:=$PWD/bin}"
@@ -21,4 +23,4 @@ for t in test/cli/*.bats test/*/check.sh test/e2e/*.bats; do
 done
 echo "tend: testing programs in $TEND_BIN"
 # shellcheck disable=SC2086
-exec prove --exec "sh $PWD/test/tap.sh" $tests
+exec prove -j "${TEND_JOBS:-2}" --exec "sh $PWD/test/tap.sh" $tests
