@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "jcs.h"
+#include "sha256.h"
 #include "xmalloc.h"
 
 /* Member indices held on the stack before spilling to the heap. */
@@ -504,7 +505,7 @@ jcs_digest(const struct json_doc *d, uint32_t i,
 		buf_release(&b);
 		return -1;
 	}
-	crypto_hash_sha256(out, (const unsigned char *)b.p, b.len);
+	sha256(out, b.p, b.len);
 	buf_release(&b);
 	return 0;
 }

@@ -5,6 +5,8 @@
 
 setup_file() {
 	export TEND_BIN=${TEND_BIN:-$BATS_TEST_DIRNAME/../../bin}
+	# for commands in programs that need a fixture (tend-gate's policy)
+	export TEND_TEST=$BATS_TEST_DIRNAME/..
 	export CASES=$BATS_FILE_TMPDIR/cases
 	sh "$BATS_TEST_DIRNAME/../bad-input/make-inputs.sh" "$CASES"
 }
