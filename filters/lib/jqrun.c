@@ -108,14 +108,20 @@ word_at(const char *p, const char *w)
 }
 
 /*
- * Checks the module directives at the start of text and returns where
- * they end, or NULL with err when one reaches outside libdir.
+ * Checks the module directives at the start of text, copying them to out,
+ * and returns where they end, or NULL with err when one reaches outside
+ * libdir.  jq 1.6 searches "." (the process's current directory) before
+ * the library path for an import without a search path of its own, so
+ * each import and include gets {search: "./"}, which jq resolves against
+ * the program's origin (libdir); one that brings its own metadata is
+ * refused.
  */
 static const char *
 directives_end(const char *text, const char *name, const char *libdir,
-    struct tend_err *err)
+    struct buf *out, struct tend_err *err)
 {
-	const char *p = skip_blank(text), *q;
+	const char *p = skip_blank(text), *q, *start = text;
+	int meta;
 
 	while (word_at(p, "import") || word_at(p, "include") ||
 	    word_at(p, "module")) {
@@ -139,20 +145,31 @@ directives_end(const char *text, const char *name, const char *libdir,
 				    "folder", name), NULL;
 		}
 		/* Skip to the directive's end, minding strings. */
+		meta = 0;
 		while (*q != '\0' && *q != ';') {
 			if (*q == '"') {
 				for (q++; *q != '\0' && *q != '"'; q++)
 					if (*q == '\\' && q[1] != '\0')
 						q++;
-			}
+			} else if (*q == '{')
+				meta = 1;
 			if (*q != '\0')
 				q++;
 		}
 		if (*q != ';')
 			return tend_err_set(err, TEND_EXIT_INPUT,
 			    "%s: unterminated module directive", name), NULL;
+		if (!is_module && meta)
+			return tend_err_set(err, TEND_EXIT_INPUT,
+			    "%s: import metadata is not allowed here", name),
+			    NULL;
+		buf_add(out, start, (size_t)(q - start));
+		if (!is_module)
+			buf_adds(out, " {search: \"./\"}");
+		start = q;
 		p = skip_blank(q + 1);
 	}
+	buf_add(out, start, (size_t)(p - start));
 	return p;
 }
 
@@ -172,13 +189,16 @@ jqprog_compile(const char *text, const char *name, const char *libdir,
 	jv args;
 	size_t i;
 
-	if ((body = directives_end(text, name, libdir, err)) == NULL)
+	if ((body = directives_end(text, name, libdir, &src, err)) == NULL) {
+		buf_release(&src);
 		return NULL;
+	}
 	p = xcalloc(1, sizeof(*p));
 	p->name = xstrdup(name);
 	buf_init(&p->msg);
 	if ((p->jq = jq_init()) == NULL) {
 		tend_err_set(err, TEND_EXIT_SYSTEM, "%s: cannot start jq", name);
+		buf_release(&src);
 		jqprog_free(p);
 		return NULL;
 	}
@@ -186,6 +206,10 @@ jqprog_compile(const char *text, const char *name, const char *libdir,
 	jq_set_debug_cb(p->jq, on_debug, p);
 	jq_set_attr(p->jq, jv_string("JQ_LIBRARY_PATH"), libdir != NULL ?
 	    jv_array_append(jv_array(), jv_string(libdir)) : jv_array());
+	/* The origin the {search: "./"} of directives_end resolves in. */
+	if (libdir != NULL)
+		jq_set_attr(p->jq, jv_string("PROGRAM_ORIGIN"),
+		    jv_string(libdir));
 	args = jv_object();
 	for (i = 0; i < nvars; i++) {
 		jv v = parse_value(vars[i].json, vars[i].len);
@@ -195,12 +219,12 @@ jqprog_compile(const char *text, const char *name, const char *libdir,
 			jv_free(args);
 			tend_err_set(err, TEND_EXIT_INPUT, "%s: $%s is not JSON",
 			    name, vars[i].name);
+			buf_release(&src);
 			jqprog_free(p);
 			return NULL;
 		}
 		args = jv_object_set(args, jv_string(vars[i].name), v);
 	}
-	buf_add(&src, text, (size_t)(body - text));
 	p->confine_line = 1;
 	p->shift = 1;
 	for (i = 0; i < src.len; i++)
@@ -285,25 +309,150 @@ dump(jv v, struct buf *out)
 	jv_free(v);
 }
 
+/* The value at token i of d as a jv; strings are decoded into scratch. */
+static jv
+from_tape(const struct json_doc *d, uint32_t i, struct buf *scratch)
+{
+	const struct json_tok *t = &d->tok[i];
+	const char *s;
+	uint32_t k, end;
+	jv v;
+
+	switch (t->type) {
+	case JSON_NULL:
+		return jv_null();
+	case JSON_TRUE:
+		return jv_true();
+	case JSON_FALSE:
+		return jv_false();
+	case JSON_NUMBER:
+		/* short integers directly; the rest through strtod */
+		s = d->src + t->off;
+		if (t->len <= 15) {
+			size_t n = *s == '-', neg = n;
+			double x = 0;
+
+			for (; n < t->len && s[n] >= '0' && s[n] <= '9'; n++)
+				x = x * 10 + (s[n] - '0');
+			if (n == t->len && t->len > neg)
+				return jv_number(neg ? -x : x);
+		}
+		return jv_number(json_num(d, i));
+	case JSON_STRING:
+		if (!t->escaped)
+			return jv_string_sized(d->src + t->off, (int)t->len);
+		buf_reset(scratch);
+		json_str_decode(d, i, scratch);
+		return jv_string_sized(scratch->len ? scratch->p : "",
+		    (int)scratch->len);
+	case JSON_ARRAY:
+		v = jv_array_sized((int)t->size);
+		for (k = i + 1, end = t->end; k < end; k = d->tok[k].end)
+			v = jv_array_append(v, from_tape(d, k, scratch));
+		return v;
+	case JSON_OBJECT:
+		v = jv_object();
+		for (k = i + 1, end = t->end; k < end; k = d->tok[k + 1].end) {
+			jv key;
+
+			s = d->src + d->tok[k].off;
+			if (!d->tok[k].escaped)
+				key = jv_string_sized(s, (int)d->tok[k].len);
+			else {
+				buf_reset(scratch);
+				json_str_decode(d, k, scratch);
+				key = jv_string_sized(scratch->len ?
+				    scratch->p : "", (int)scratch->len);
+			}
+			v = jv_object_set(v, key, from_tape(d, k + 1,
+			    scratch));
+		}
+		return v;
+	default:
+		BUG("json token type");
+	}
+}
+
+static int
+run_jv(struct jqprog *p, jv in, int (*emit)(void *, const char *, size_t),
+    void *ctx, struct tend_err *err);
+
+int
+jqprog_run_doc(struct jqprog *p, const struct json_doc *d, uint32_t tok,
+    int (*emit)(void *, const char *, size_t), void *ctx,
+    struct tend_err *err)
+{
+	struct buf scratch = BUF_INIT;
+	jv in = from_tape(d, tok, &scratch);
+
+	buf_release(&scratch);
+	return run_jv(p, in, emit, ctx, err);
+}
+
+struct jqinput {
+	jv	 v;
+};
+
+struct jqinput *
+jqinput_new(const struct json_doc *d, uint32_t tok)
+{
+	struct buf scratch = BUF_INIT;
+	struct jqinput *in = xmalloc(sizeof(*in));
+
+	in->v = from_tape(d, tok, &scratch);
+	buf_release(&scratch);
+	return in;
+}
+
+void
+jqinput_free(struct jqinput *in)
+{
+	if (in == NULL)
+		return;
+	jv_free(in->v);
+	free(in);
+}
+
+int
+jqprog_run_input(struct jqprog *p, struct jqinput *in,
+    int (*emit)(void *, const char *, size_t), void *ctx,
+    struct tend_err *err)
+{
+	jv v = in->v;
+
+	free(in);
+	return run_jv(p, v, emit, ctx, err);
+}
+
 int
 jqprog_run(struct jqprog *p, const char *json, size_t len,
     int (*emit)(void *, const char *, size_t), void *ctx,
     struct tend_err *err)
 {
-	struct buf out = BUF_INIT;
-	jv in = parse_value(json, len), r;
-	int rc = 0;
+	jv in = parse_value(json, len);
 
 	if (!jv_is_valid(in)) {
 		jv_free(in);
 		return tend_err_set(err, TEND_EXIT_INPUT, "%s: input is not "
 		    "JSON", p->name);
 	}
+	return run_jv(p, in, emit, ctx, err);
+}
+
+static int
+run_jv(struct jqprog *p, jv in, int (*emit)(void *, const char *, size_t),
+    void *ctx, struct tend_err *err)
+{
+	struct buf out = BUF_INIT;
+	jv r;
+	int rc = 0;
+
 	jq_start(p->jq, in, 0);
 	while (jv_is_valid(r = jq_next(p->jq))) {
 		buf_reset(&out);
-		dump(r, &out);
+		dump(r, &out);		/* frees r */
 		if (emit(ctx, out.p, out.len) < 0) {
+			r = jv_invalid();
 			rc = -1;
 			break;
 		}

@@ -5,7 +5,9 @@
  * Confinement: the program sees no environment ($ENV and env are empty
  * objects), cannot read further input (input/inputs fail, input_filename
  * is null), and may import or include modules only by relative paths
- * without ".." from its own folder (libdir).  debug and stderr print
+ * without ".." from its own folder (libdir), which is where they are
+ * searched, never the current directory; an import's own metadata is
+ * refused.  debug and stderr print
  * nothing.  A program is compiled once per process: a jq 1.6 compile
  * costs tens of milliseconds.
  *
@@ -24,6 +26,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "json.h"
 #include "tenderr.h"
 
 struct jqprog;
@@ -53,6 +56,32 @@ struct jqprog *jqprog_compile(const char *text, const char *name,
  * names the program.
  */
 int	jqprog_run(struct jqprog *, const char *json, size_t len,
+	    int (*emit)(void *ctx, const char *out, size_t outlen), void *ctx,
+	    struct tend_err *err);
+
+/*
+ * As jqprog_run, on the value at token tok of a parsed document: the
+ * input is built from the tape, without jq parsing the text again.
+ */
+int	jqprog_run_doc(struct jqprog *, const struct json_doc *d, uint32_t tok,
+	    int (*emit)(void *ctx, const char *out, size_t outlen), void *ctx,
+	    struct tend_err *err);
+
+/*
+ * An input value built from a tape ahead of its run, so that one thread
+ * can build inputs while another runs the program.  An input may be made
+ * in one thread and run or freed in another, one thread at a time: libjq
+ * 1.6 values share no state, and its allocator and number formatting keep
+ * theirs per thread.  A jqprog must still be used by one thread at a time.
+ */
+struct jqinput;
+
+/* Never fails (xmalloc). */
+struct jqinput *jqinput_new(const struct json_doc *d, uint32_t tok);
+void	jqinput_free(struct jqinput *);
+
+/* As jqprog_run_doc, on in, which it frees. */
+int	jqprog_run_input(struct jqprog *, struct jqinput *in,
 	    int (*emit)(void *ctx, const char *out, size_t outlen), void *ctx,
 	    struct tend_err *err);
 

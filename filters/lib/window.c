@@ -158,6 +158,23 @@ cron_parse(struct cron *c, const char *expr, struct tend_err *err)
 	return 0;
 }
 
+/* Whether hour and day of tm can hold a firing: if not, no minute of
+   that local hour does, and searches step over the hour at once. */
+static int
+cron_hour_may_match(const struct cron *c, const struct tm *tm)
+{
+	int dom, dow;
+
+	if (!(c->hour & (1u << tm->tm_hour)) ||
+	    !(c->month & (1u << (tm->tm_mon + 1))))
+		return 0;
+	dom = (c->dom >> tm->tm_mday) & 1;
+	dow = (c->dow >> tm->tm_wday) & 1;
+	if (!c->dom_star && !c->dow_star)
+		return dom || dow;
+	return dom && dow;
+}
+
 static int
 cron_match(const struct cron *c, const struct tm *tm)
 {
@@ -289,6 +306,10 @@ window_open_at(const struct window *w, int64_t t_ns)
 		local_tm(w->tz, m, &tm);
 		if (cron_match(&w->cron, &tm))
 			return 1;
+		/* Back to the hour's first minute if none of it can match:
+		   a year-long window is 9k steps, not 527k. */
+		if (!cron_hour_may_match(&w->cron, &tm))
+			m -= (int64_t)tm.tm_min * MINUTE;
 	}
 	return 0;
 }
@@ -317,7 +338,7 @@ window_next_open(const struct window *w, int64_t t_ns, int64_t *next)
 			return 0;
 		}
 		/* Skip whole hours and days that cannot match. */
-		if (!(w->cron.hour & (1u << tm.tm_hour)))
+		if (!cron_hour_may_match(&w->cron, &tm))
 			m += (int64_t)(59 - tm.tm_min) * MINUTE;
 	}
 	return -1;
@@ -342,11 +363,17 @@ window_close_after(const struct window *w, int64_t t_ns)
 				fired = m;
 				break;
 			}
+			if (!cron_hour_may_match(&w->cron, &tm))
+				m -= (int64_t)tm.tm_min * MINUTE;
 		}
 		if (fired < 0)
 			return last;
 		if (fired + w->duration_s * NS <= last)
 			return last;
 		last = fired + w->duration_s * NS;
+		/* One that fires again before it closes may never close:
+		   stop a year on (and far from overflowing). */
+		if (last - t_ns > (int64_t)366 * 86400 * NS)
+			return last;
 	}
 }

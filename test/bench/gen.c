@@ -1470,47 +1470,101 @@ drift(struct w *w, const struct res *r)
 	kuint(w, "ops", 2);
 }
 
+/* The data of a tend.action.proposed as tend plan writes it. */
 static void
-proposed(struct w *w, const struct res *r)
+proposed(struct w *w, const struct gen *g, const struct res *r)
 {
-	uint64_t s = stream(r, P_MOD);
+	uint64_t s = stream(r, P_MOD), id = stream(r, P_ID);
 	const char *path;
 	char was[64], now[64];
 	static const char *risks[] = { "low", "low", "medium", "high" };
+	static const char *hskills[] = { "", "", "", "host-upgrade",
+	    "host-sysctl", "host-socket", "host-file" };
+	static const char *plural[] = { "deployments", "services",
+	    "configmaps" };
+	int k8s = is_k8s(r);
 
 	change(r, &path, was, now, sizeof(was));
-	kstr(w, "key", r->subject);
-	identity(w, r);
-	key(w, "skill");
-	strf(w, "%s-drift/revert", is_k8s(r) ? "k8s" : "host");
-	kstr(w, "risk", risks[pick(&s, 4)]);
-	kobj(w, "action");
-	kstr(w, "type", is_k8s(r) ? "k8s.patch" : "host.command");
-	kstr(w, "target", r->subject);
-	karr(w, "patch");
-	patch_op(w, "test", path, now);
-	patch_op(w, "replace", path, was);
+	key(w, "action_id");
+	hexstr(w, &id, "", 64);
+	key(w, "idempotency_key");
+	hexstr(w, &id, "", 32);
+	kstr(w, "skill", k8s ? "k8s-revert" : hskills[r->type]);
+	kstr(w, "domain", r->type == R_PACKAGE ? "security" :
+	    r->type == R_SOCKET ? "networking" : "config");
+	karr(w, "targets");
+	str(w, r->subject);
 	enda(w);
-	kstr(w, "credential", is_k8s(r) ? "k8s-prod-writer" : "ssh-fleet");
-	kuint(w, "timeout_seconds", 60);
+	kobj(w, "executor");
+	if (k8s) {
+		kstr(w, "type", "http");
+		kstr(w, "method", "PATCH");
+		key(w, "url");
+		strf(w, "https://k8s.prod.example:6443/apis/%s/namespaces/%s/"
+		    "%s/%s", r->type == R_DEPLOY ? "apps/v1" : "v1", r->ns,
+		    plural[r->type], r->name);
+		kobj(w, "headers");
+		kstr(w, "Content-Type", "application/json-patch+json");
+		endo(w);
+		karr(w, "body");
+		patch_op(w, "test", path, now);
+		patch_op(w, "replace", path, was);
+		enda(w);
+	} else {
+		kstr(w, "type", "exec");
+		karr(w, "argv");
+		str(w, "ssh");
+		str(w, r->ns);
+		str(w, "sudo");
+		str(w, "tend-fix");
+		str(w, type_name(r->type));
+		str(w, r->name);
+		num(w, was);
+		enda(w);
+	}
+	kuint(w, "timeout", 60);
 	endo(w);
 	kobj(w, "rollback");
-	karr(w, "patch");
-	patch_op(w, "replace", path, now);
-	enda(w);
+	if (k8s) {
+		kstr(w, "type", "http");
+		kstr(w, "method", "PATCH");
+		key(w, "url");
+		strf(w, "https://k8s.prod.example:6443/apis/%s/namespaces/%s/"
+		    "%s/%s", r->type == R_DEPLOY ? "apps/v1" : "v1", r->ns,
+		    plural[r->type], r->name);
+		karr(w, "body");
+		patch_op(w, "replace", path, now);
+		enda(w);
+	} else {
+		kstr(w, "type", "exec");
+		karr(w, "argv");
+		str(w, "ssh");
+		str(w, r->ns);
+		str(w, "sudo");
+		str(w, "tend-fix");
+		str(w, type_name(r->type));
+		str(w, r->name);
+		num(w, now);
+		enda(w);
+	}
 	endo(w);
-	kobj(w, "blast_radius");
-	kuint(w, "resources", 1);
-	key(w, "service");
-	str(w, is_k8s(r) ? r->app : r->ns);
-	key(w, "fraction");
-	numf(w, "0.%04u", 1 + pick(&s, 999));
-	endo(w);
-	key(w, "state_digest");
-	digest(w, r, 1);
-	key(w, "rationale");
+	kstr(w, "credential", k8s ? "k8s-writer" : "ssh-fleet");
+	kstr(w, "risk", risks[pick(&s, 4)]);
+	kstr(w, "mode", "auto");
+	key(w, "reason");
 	strf(w, "%s drifted from its desired value at %s (\"%s\" \xe2\x86\x92 "
 	    "\"%s\")", r->name, path, was, now);
+	karr(w, "causes");
+	event_id(w, g, r, K_DRIFT);
+	enda(w);
+	key(w, "state_digest");
+	digest(w, r, 1);
+	kobj(w, "blast_radius");
+	kuint(w, "count", 1);
+	karr(w, "targets");
+	str(w, r->subject);
+	enda(w);
+	endo(w);
 }
 
 static void
@@ -1532,7 +1586,7 @@ emit(struct gen *g, uint64_t i, int mod)
 		drift(w, &r);
 		break;
 	case K_PROPOSED:
-		proposed(w, &r);
+		proposed(w, g, &r);
 		break;
 	}
 	endo(w);

@@ -29,6 +29,21 @@ commands() {
 	measure -i "$proposed" gate 'jq gate:1' -- bin/tend-gate \
 	    --policy test/bench/gate-policy.json --key "$tmp/gate.key" \
 	    --now 2026-11-23T12:00:00Z
+	plan_input
+	measure -i "$drift" 'jq drift' - -- jq -c -L pipelines/config-drift/skills \
+	    --argjson clusters "$clusters" \
+	    -f pipelines/config-drift/skills/k8s-revert.jq
+	measure -i "$drift" plan 'jq drift:1' -- bin/tend-plan \
+	    --data clusters=pipelines/config-drift/tests/clusters.json \
+	    pipelines/config-drift/skills/k8s-revert.jq
+}
+
+# plan_input: one drift event per resource of the fleet, and the clusters
+# the shipped Kubernetes drift skill (k8s-revert) sends its PATCHes to.
+plan_input() {
+	drift=$tmp/drift.ndjson
+	"$tmp/gen" --kind drift "$(wc -l < "$fleet" | tr -d ' ')" > "$drift"
+	clusters=$(cat pipelines/config-drift/tests/clusters.json)
 }
 
 # gate_input: as many proposals as the fleet has resources, and a key.

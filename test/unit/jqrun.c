@@ -81,6 +81,17 @@ test_errors_name_the_program(void **state)
 	    "t.jq: {\"x\":1}");
 }
 
+static int
+collect_doc(void *ctx, const char *s, size_t n)
+{
+	struct buf *b = ctx;
+
+	if (b->p[b->len - 1] != '[')
+		buf_addc(b, ',');
+	buf_add(b, s, n);
+	return 0;
+}
+
 static void
 test_vars(void **state)
 {
@@ -94,6 +105,46 @@ test_vars(void **state)
 	    "[0.6000000000000001]");
 }
 
+/* jqprog_run_doc gives what jqprog_run gives on the same text. */
+static void
+test_run_doc(void **state)
+{
+	static const char *const in[] = {
+		"{\"a\":[1,-0,0.5,-12,1e2,123456789012345678,3.0e-3],"
+		    "\"b\\n\":\"x\\u00e9\\\"\",\"c\":{},\"d\":[],"
+		    "\"e\":[true,false,null],\"a\":\"last wins\"}",
+		"\"\\ud83d\\ude00\"", "-7", "[]",
+	};
+	struct jqprog *p;
+	struct tend_err err = { 0 };
+	struct json_doc d;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	p = jqprog_compile("., (.. | numbers | . + 1)", "t.jq", NULL, NULL, 0,
+	    &err);
+	assert_non_null(p);
+	json_doc_init(&d);
+	for (i = 0; i < ARRAY_SIZE(in); i++) {
+		buf_reset(&a);
+		buf_reset(&b);
+		assert_int_equal(jqprog_run_array(p, in[i], strlen(in[i]), &a,
+		    &err), 0);
+		assert_int_equal(json_parse(&d, in[i], strlen(in[i]), &err),
+		    0);
+		buf_addc(&b, '[');
+		assert_int_equal(jqprog_run_doc(p, &d, 0, collect_doc, &b,
+		    &err), 0);
+		buf_addc(&b, ']');
+		assert_string_equal(a.p, b.p);
+	}
+	json_doc_release(&d);
+	buf_release(&a);
+	buf_release(&b);
+	jqprog_free(p);
+}
+
 int
 main(void)
 {
@@ -102,6 +153,7 @@ main(void)
 		cmocka_unit_test(test_confined),
 		cmocka_unit_test(test_errors_name_the_program),
 		cmocka_unit_test(test_vars),
+		cmocka_unit_test(test_run_doc),
 	};
 
 	return cmocka_run_group_tests_name("jqrun", tests, NULL, NULL);
