@@ -31,7 +31,7 @@ static const struct {
 	{ "envelope.v1.json", "/seq: 0 is less than minimum 1" },
 	{ "ignore.v1.json", "/ignore/0/reason: required property missing" },
 	{ "tend.action.approved.v1.json",
-	    "/data/expires: not an RFC 3339 date-time (format)" },
+	    "/data/signature: required property missing" },
 	{ "tend.action.deferred.v1.json",
 	    "/data/reasons: expected array, got string" },
 	{ "tend.action.denied.v1.json",
