@@ -16,10 +16,18 @@ SANITIZE ?=
 DEBUG ?=
 # BENCH_N: resources in the large bench fleet (the small one is 100k)
 BENCH_N ?= 1000000
+# FUZZ=1 builds the fuzz targets' variant (clang, libFuzzer); see make fuzz
+FUZZ ?=
+# FUZZ_TIME: seconds make fuzz-run gives each fuzz target
+FUZZ_TIME ?= 300
 
 VERSION := 0.1.0
 
-ifneq ($(SANITIZE),)
+ifneq ($(FUZZ),)
+VARIANT := fuzz
+OPT := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifneq ($(SANITIZE),)
 VARIANT := asan
 OPT := -O1 -g -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 else ifneq ($(DEBUG),)
@@ -54,12 +62,19 @@ PROG_BINS := $(PROGS:%=$(BIN)/tend-%)
 UNIT_SRC := $(sort $(wildcard test/unit/*.c))
 UNIT_BINS := $(UNIT_SRC:test/unit/%.c=$(B)/test/unit/%)
 MANS := $(wildcard filters/*/*.1)
+# Fuzz targets, test/fuzz/<name>.c: replay-<name> runs its corpus without
+# a fuzzer engine (built by all, so make check replays every corpus);
+# fuzz-<name> is the libFuzzer binary (make fuzz).
+FUZZ_NAMES := $(filter-out replay,$(basename $(notdir $(wildcard test/fuzz/*.c))))
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/test/fuzz/replay-%)
+# The fault-injection shim the fault tests preload (test/faults/inject.c)
+INJECT := $(B)/test/faults/inject.so
 
 .DELETE_ON_ERROR:
 .PHONY: all deps deps-build check check-release check-asan test asan bench install \
-	uninstall clean lint
+	uninstall clean lint fuzz fuzz-bins fuzz-run
 
-all: deps-build $(PROG_BINS) $(UNIT_BINS) $(if $(filter bin,$(BIN)),,$(BIN)/tend)
+all: deps-build $(PROG_BINS) $(UNIT_BINS) $(FUZZ_REPLAY) $(INJECT) $(if $(filter bin,$(BIN)),,$(BIN)/tend)
 
 # The dispatcher beside every build's programs, so it runs those.
 $(BIN)/tend: bin/tend
@@ -116,10 +131,30 @@ $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 $(B)/test/unit/%: $(B)/test/unit/%.o $(B)/libtend.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka $(LIBS)
 
+# The skill target loads skills with tend-plan's own code.
+$(B)/test/fuzz/skill.o: CFLAGS_ALL += -Ifilters/plan
+$(B)/test/fuzz/replay-skill $(B)/test/fuzz/fuzz-skill: \
+	$(B)/filters/plan/skill.o $(B)/filters/plan/data.o
+
+$(B)/test/fuzz/replay-%: $(B)/test/fuzz/%.o $(B)/test/fuzz/replay.o \
+	$(B)/libtend.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(B)/libtend.a $(LIBS)
+
+# Without the sanitizers, so that it preloads into any build.
+$(INJECT): test/faults/inject.c $(B)/.build-flags
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -O2 -g $(WARN) -D_GNU_SOURCE -DLIBBSD_OVERLAY \
+	    -isystem /usr/include/bsd -Ifilters/lib -fPIC -shared -o $@ $< -ldl
+
+$(B)/test/fuzz/fuzz-%: $(B)/test/fuzz/%.o $(B)/libtend.a
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $(filter %.o,$^) \
+	    $(B)/libtend.a $(LIBS)
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # The whole suite, then again under ASan+UBSan.
 check: deps
+	$(MAKE) lint
 	$(MAKE) check-release
 	$(MAKE) check-asan
 
@@ -140,6 +175,17 @@ bench: all
 
 lint:
 	sh test/lint.sh
+
+# libFuzzer binaries of every target, with clang and ASan+UBSan.
+fuzz:
+	$(MAKE) FUZZ=1 CC=clang fuzz-bins
+fuzz-bins: $(FUZZ_NAMES:%=$(B)/test/fuzz/fuzz-%)
+
+# Not in CI: each target fuzzed for FUZZ_TIME seconds (test/fuzz/run.sh).
+fuzz-run: fuzz
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_BIN=$(abspath $(BUILDROOT))/fuzz/test/fuzz \
+	    FUZZ_WORK=$(abspath $(BUILDROOT))/fuzz/work sh test/fuzz/run.sh \
+	    $(FUZZ_NAMES)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

@@ -5,8 +5,8 @@ set -eu
 
 build="gcc clang make pkg-config libjq-dev libonig-dev libzstd-dev
 libsodium-dev libbsd-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev"
-tests="bats jq zstd perl python3 python3-jsonschema shellcheck cppcheck
-prometheus prometheus-alertmanager nginx-light postgresql curl iproute2
+tests="bats jq zstd perl python3 python3-jsonschema shellcheck cppcheck clang-tidy
+prometheus prometheus-alertmanager nginx-light postgresql curl iproute2 chromium
 procps openssl ca-certificates tzdata"
 
 case ${1:-all} in

@@ -714,7 +714,7 @@ resolve_kind(const char *w, struct kwant *k)
 		char kl[128];
 		size_t j;
 
-		for (j = 0; kres[i].kind[j] != '\0' && j < sizeof(kl) - 1; j++)
+		for (j = 0; j < sizeof(kl) - 1 && kres[i].kind[j] != '\0'; j++)
 			kl[j] = (char)tolower((unsigned char)kres[i].kind[j]);
 		kl[j] = '\0';
 		if (strcmp(lower, kres[i].plural) == 0 ||

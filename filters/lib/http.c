@@ -264,11 +264,12 @@ const char *
 http_response_header(const struct http_response *r, const char *name,
     size_t *len)
 {
-	const char *p = r->headers.p, *end = p + r->headers.len, *nl, *v;
+	const char *p = r->headers.p, *end, *nl, *v;
 	size_t nlen = strlen(name);
 
 	if (p == NULL)
 		return NULL;
+	end = p + r->headers.len;
 	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;

@@ -539,7 +539,7 @@ split_e(const char *e, char dig[18], int *e10)
 	for (; *e != 'e'; e++)
 		if (*e >= '0' && *e <= '9' && k < 17)
 			dig[k++] = *e;
-	*e10 = atoi(e + 1);
+	*e10 = (int)strtol(e + 1, NULL, 10);
 	while (k > 1 && dig[k - 1] == '0')
 		k--;
 	return k;

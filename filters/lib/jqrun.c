@@ -389,41 +389,6 @@ jqprog_run_doc(struct jqprog *p, const struct json_doc *d, uint32_t tok,
 	return run_jv(p, in, emit, ctx, err);
 }
 
-struct jqinput {
-	jv	 v;
-};
-
-struct jqinput *
-jqinput_new(const struct json_doc *d, uint32_t tok)
-{
-	struct buf scratch = BUF_INIT;
-	struct jqinput *in = xmalloc(sizeof(*in));
-
-	in->v = from_tape(d, tok, &scratch);
-	buf_release(&scratch);
-	return in;
-}
-
-void
-jqinput_free(struct jqinput *in)
-{
-	if (in == NULL)
-		return;
-	jv_free(in->v);
-	free(in);
-}
-
-int
-jqprog_run_input(struct jqprog *p, struct jqinput *in,
-    int (*emit)(void *, const char *, size_t), void *ctx,
-    struct tend_err *err)
-{
-	jv v = in->v;
-
-	free(in);
-	return run_jv(p, v, emit, ctx, err);
-}
-
 int
 jqprog_run(struct jqprog *p, const char *json, size_t len,
     int (*emit)(void *, const char *, size_t), void *ctx,

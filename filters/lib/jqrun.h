@@ -67,24 +67,6 @@ int	jqprog_run_doc(struct jqprog *, const struct json_doc *d, uint32_t tok,
 	    int (*emit)(void *ctx, const char *out, size_t outlen), void *ctx,
 	    struct tend_err *err);
 
-/*
- * An input value built from a tape ahead of its run, so that one thread
- * can build inputs while another runs the program.  An input may be made
- * in one thread and run or freed in another, one thread at a time: libjq
- * 1.6 values share no state, and its allocator and number formatting keep
- * theirs per thread.  A jqprog must still be used by one thread at a time.
- */
-struct jqinput;
-
-/* Never fails (xmalloc). */
-struct jqinput *jqinput_new(const struct json_doc *d, uint32_t tok);
-void	jqinput_free(struct jqinput *);
-
-/* As jqprog_run_doc, on in, which it frees. */
-int	jqprog_run_input(struct jqprog *, struct jqinput *in,
-	    int (*emit)(void *ctx, const char *out, size_t outlen), void *ctx,
-	    struct tend_err *err);
-
 /* Convenience: runs and collects outputs into out as a JSON array. */
 int	jqprog_run_array(struct jqprog *, const char *json, size_t len,
 	    struct buf *out, struct tend_err *err);

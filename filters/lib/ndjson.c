@@ -190,6 +190,32 @@ ndjson_writer_flush(struct ndjson_writer *w)
 	return 0;
 }
 
+/*
+ * The buffer is full: writes its whole lines and keeps the partial last
+ * one, so that a process that dies now (out of memory: xmalloc exits)
+ * leaves no half line behind.  A line longer than the buffer grows it.
+ */
+static int
+flush_full(struct ndjson_writer *w)
+{
+	const char *nl = memrchr(w->buf, '\n', w->len);
+	size_t whole, keep;
+
+	if (nl == NULL) {
+		w->buf = xreallocarray(w->buf, w->cap, 2);
+		w->cap *= 2;
+		return 0;
+	}
+	whole = (size_t)(nl + 1 - w->buf);
+	keep = w->len - whole;
+	w->len = whole;
+	if (ndjson_writer_flush(w) < 0)
+		return -1;
+	memmove(w->buf, w->buf + whole, keep);
+	w->len = keep;
+	return 0;
+}
+
 int
 ndjson_writer_raw(struct ndjson_writer *w, const char *s, size_t len)
 {
@@ -206,7 +232,7 @@ ndjson_writer_raw(struct ndjson_writer *w, const char *s, size_t len)
 		w->len += n;
 		s += n;
 		len -= n;
-		if (w->len == w->cap && ndjson_writer_flush(w) < 0)
+		if (w->len == w->cap && flush_full(w) < 0)
 			return -1;
 	}
 	return 0;

@@ -1,0 +1,62 @@
+#!/bin/sh
+# make fuzz-run: fuzzes each target named on the command line for
+# FUZZ_TIME seconds with libFuzzer (built by make fuzz), starting from its
+# seed corpus, then runs every input of the grown corpus once more and
+# reports, per target: executions per second, coverage (libFuzzer's cov:
+# edges and ft: features), corpus size, the slowest input, and any crash,
+# leak or sanitizer report.  Inputs that crash are kept in
+# $FUZZ_WORK/<target>/crashes; copy them into test/fuzz/corpus/<target>/
+# (named crash-<what>) once fixed, so CI replays them for good.
+#
+# Environment: FUZZ_BIN (the fuzz-<target> binaries), FUZZ_WORK (scratch),
+# FUZZ_TIME (seconds per target, default 300), FUZZ_SLOW_MS (the slowest
+# an input may take, default 100), FUZZ_JOBS (parallel targets, default 1).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+: "${FUZZ_BIN:?FUZZ_BIN names the folder of the fuzz binaries}"
+: "${FUZZ_WORK:=$here/../../build/fuzz/work}"
+: "${FUZZ_TIME:=300}"
+: "${FUZZ_SLOW_MS:=100}"
+bad=0
+printf '%-11s %9s %7s %7s %7s %9s  %s\n' target exec/s cov ft corpus "slowest" result
+for t in "$@"; do
+	w=$FUZZ_WORK/$t
+	rm -rf "$w/log" "$w/timing"
+	mkdir -p "$w/corpus" "$w/crashes"
+	# ASan and LSan on (less libjq's own leaks); over 10 s is a hang.
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
+	LSAN_OPTIONS=suppressions=$here/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1 \
+	"$FUZZ_BIN/fuzz-$t" -max_total_time="$FUZZ_TIME" -timeout=10 \
+	    -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 \
+	    -print_final_stats=1 -artifact_prefix="$w/crashes/" \
+	    "$w/corpus" "$here/corpus/$t" > "$w/log" 2>&1 || true
+	execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$w/log" | tail -1)
+	cov=$(grep -E '^#[0-9]+' "$w/log" | tail -1 |
+	    sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+	ft=$(grep -E '^#[0-9]+' "$w/log" | tail -1 |
+	    sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+	ncorp=$(find "$w/corpus" "$here/corpus/$t" -type f | wc -l)
+	# Every input once more, one by one, timed by libFuzzer itself;
+	# each batch starts with a warm-up input that is not counted (the
+	# first input of a process pays for page faults and lazy set-up).
+	find "$here/corpus/$t" -type f | head -1 | xargs -I{} cp {} "$w/warmup"
+	find "$w/corpus" "$here/corpus/$t" -type f -print0 |
+	    LSAN_OPTIONS=suppressions=$here/lsan.supp:print_suppressions=0 \
+	    xargs -0 -n 200 "$FUZZ_BIN/fuzz-$t" -runs=1 "$w/warmup" \
+	    > "$w/timing" 2>&1 || echo "replay failed" >> "$w/timing"
+	slow=$(grep -v "^Executed $w/warmup " "$w/timing" |
+	    sed -n 's/^Executed .* in \([0-9]*\) ms$/\1/p' | sort -n | tail -1)
+	result=ok
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|BUG:|deadly signal' \
+	    "$w/log" "$w/timing" || [ -n "$(find "$w/crashes" -type f)" ]; then
+		result="FAILED: see $w/log and $w/crashes"
+		bad=1
+	elif [ "${slow:-0}" -gt "$FUZZ_SLOW_MS" ]; then
+		result="SLOW: an input took $slow ms (see $w/timing)"
+		bad=1
+	fi
+	printf '%-11s %9s %7s %7s %7s %6s ms  %s\n' "$t" "${execs:-?}" \
+	    "${cov:-?}" "${ft:-?}" "$ncorp" "${slow:-?}" "$result"
+done
+exit $bad
