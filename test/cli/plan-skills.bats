@@ -67,7 +67,7 @@ act() {
 
 @test "config-drift: sysctl set back with sysctl -w, the observed value as rollback; a key the kernel lacks escalated" {
 	plan config-drift --data clusters=clusters.json --data files=files.json
-	[ "$(act 5 '.data | [.skill, (.executor.argv | join(" ")), (.rollback.argv | join(" "))] | @tsv')" = '"sysctl-set\tsysctl -w net.ipv4.ip_forward=0\tsysctl -w net.ipv4.ip_forward=1"' ]
+	[ "$(act 5 '.data | [.skill, (.executor.argv | join(" ")), (.rollback.argv | join(" "))] | @tsv')" = '"sysctl-set\t/usr/sbin/sysctl -w net.ipv4.ip_forward=0\t/usr/sbin/sysctl -w net.ipv4.ip_forward=1"' ]
 	[ "$(act 8 '.data | [.skill, .escalate, .reason] | @tsv')" = '"sysctl-set\ttrue\tsysctl net.core.somaxconn is desired on web-1 but the kernel has no such key"' ]
 }
 
@@ -77,7 +77,7 @@ act() {
 	[ "$(act 6 .data.rollback)" = null ]
 	[[ $(act 6 .data.reason) == *"(its old content was not collected: no rollback)\"" ]]
 	[ "$(act 9 .data.executor)" = '{"type":"file","path":"/etc/motd","content":"Managed by tend: changes are reverted.\n","mode":"0644","owner":"root","group":"root"}' ]
-	[ "$(act 9 .data.rollback)" = '{"type":"exec","argv":["rm","-f","--","/etc/motd"]}' ]
+	[ "$(act 9 .data.rollback)" = '{"type":"exec","argv":["/usr/bin/rm","-f","--","/etc/motd"]}' ]
 }
 
 @test "config-drift: a mode-only drift gets the observed mode as rollback" {
@@ -104,8 +104,8 @@ act() {
 @test "patch: a Debian host's packages below DSA-3029-1's fix: one apt-get per host, rollback downgrades" {
 	plan patch --osv "$CONF/osv/advisories"
 	[ "$(act 1 '.data.targets | join(" ")')" = '"host:legacy-1/package/nginx-common host:legacy-1/package/nginx-full"' ]
-	[ "$(act 1 .data.executor)" = '{"type":"exec","argv":["apt-get","install","-y","--no-install-recommends","--only-upgrade","nginx-common=1.2.1-2.2+wheezy3","nginx-full=1.2.1-2.2+wheezy3"],"env":{"DEBIAN_FRONTEND":"noninteractive"}}' ]
-	[ "$(act 1 .data.rollback)" = '{"type":"exec","argv":["apt-get","install","-y","--no-install-recommends","--allow-downgrades","nginx-common=1.2.1-2.2+wheezy2","nginx-full=1.2.1-2.2+wheezy2"],"env":{"DEBIAN_FRONTEND":"noninteractive"}}' ]
+	[ "$(act 1 .data.executor)" = '{"type":"exec","argv":["/usr/bin/apt-get","install","-y","--no-install-recommends","--only-upgrade","nginx-common=1.2.1-2.2+wheezy3","nginx-full=1.2.1-2.2+wheezy3"],"env":{"DEBIAN_FRONTEND":"noninteractive"}}' ]
+	[ "$(act 1 .data.rollback)" = '{"type":"exec","argv":["/usr/bin/apt-get","install","-y","--no-install-recommends","--allow-downgrades","nginx-common=1.2.1-2.2+wheezy2","nginx-full=1.2.1-2.2+wheezy2"],"env":{"DEBIAN_FRONTEND":"noninteractive"}}' ]
 	[ "$(act 1 '.data | [.risk, (.causes | length), .credential] | @tsv')" = '"medium\t2\thost-root"' ]
 	# the trimmed Debian 12 status (web-1) has nothing DSA-3029-1 names
 	! grep -q 'host:web-1' "$D/out"
@@ -113,9 +113,9 @@ act() {
 
 @test "patch: npm and PyPI packages upgraded to the version fixing every advisory, risk from the worst" {
 	plan patch --osv "$CONF/osv/advisories"
-	[ "$(act 2 '.data | [(.executor.argv | join(" ")), (.rollback.argv | join(" ")), .risk] | @tsv')" = '"pip install --no-deps requests==2.31.0\tpip install --no-deps requests==2.30.0\tmedium"' ]
+	[ "$(act 2 '.data | [(.executor.argv | join(" ")), (.rollback.argv | join(" ")), .risk] | @tsv')" = '"/usr/bin/pip3 install --no-deps requests==2.31.0\t/usr/bin/pip3 install --no-deps requests==2.30.0\tmedium"' ]
 	[[ $(act 2 .data.reason) == *"(CVE-2023-32681, GHSA-j8r2-6x86-q33q, PYSEC-2023-74)\"" ]]
-	[ "$(act 4 '.data | [(.executor.argv | join(" ")), (.rollback.argv | join(" ")), .risk] | @tsv')" = '"npm install --save-exact lodash@4.17.21 minimist@1.2.6\tnpm install --save-exact lodash@4.17.20 minimist@1.2.5\tcritical"' ]
+	[ "$(act 4 '.data | [(.executor.argv | join(" ")), (.rollback.argv | join(" ")), .risk] | @tsv')" = '"/usr/bin/npm install --save-exact lodash@4.17.21 minimist@1.2.6\t/usr/bin/npm install --save-exact lodash@4.17.20 minimist@1.2.5\tcritical"' ]
 }
 
 @test "patch: an advisory without a fixed version is escalated; a package at the fix is left alone" {
@@ -155,7 +155,7 @@ act() {
 @test "network: a socket a close rule names is closed in the firewall; others escalated; loopback ignored" {
 	plan network --data allow=allow.yaml --data clusters=clusters.json
 	[ "$(act 1 '.data | [.targets[0], .escalate] | @tsv')" = '"host:edge-1/socket/tcp/0.0.0.0:6379\ttrue"' ]
-	[ "$(act 2 '.data | [(.executor.argv | join(" ")), (.rollback.argv | join(" "))] | @tsv')" = '"ufw deny proto tcp port 8080\tufw delete deny proto tcp port 8080"' ]
+	[ "$(act 2 '.data | [(.executor.argv | join(" ")), (.rollback.argv | join(" "))] | @tsv')" = '"/usr/sbin/ufw deny proto tcp port 8080\t/usr/sbin/ufw delete deny proto tcp port 8080"' ]
 	! grep -q '127.0.0.1:5432\|:22"\|:443"\|:68"' "$D/out"
 }
 

@@ -36,7 +36,7 @@ setup() {
 	"$TEND_BIN/tend-log" cat --type tend.action.proposed "$TEND_LOG" > "$S/p"
 	[ "$(wc -l < "$S/p")" -eq 1 ]
 	run jq -r '.data.executor.argv | join(" ")' "$S/p"
-	[ "$output" = "apt-get install -y --no-install-recommends --only-upgrade bash=$have" ]
+	[ "$output" = "/usr/bin/apt-get install -y --no-install-recommends --only-upgrade bash=$have" ]
 	# run it as apt would, simulated
 	jq -r '.data.executor.argv[1:][]' "$S/p" > "$S/args"
 	mapfile -t args < "$S/args"

@@ -9,7 +9,8 @@
 #   unexpected, or content drift without an entry in $files: escalated.
 include "lib/ptr";
 
-select(.data.provider == "host" and .data.kind == "file")
+($skill.params.commands.rm // "/usr/bin/rm") as $rm
+| select(.data.provider == "host" and .data.kind == "file")
 | (.data.key | ltrimstr("host:") | split("/")) as $k
 | (.observed.status.path // ("/" + ($k[2:] | join("/")) | ltrimstr("/") | "/" + .)) as $path
 | (.data.patch // []) as $ops
@@ -29,7 +30,7 @@ select(.data.provider == "host" and .data.kind == "file")
 	  else
 		{executor: ({type: "file", path: $path, content: $src.content}
 		   + ($want | with_entries(select(.key == "mode" or .key == "owner" or .key == "group")))),
-		 rollback: {type: "exec", argv: ["rm", "-f", "--", $path]},
+		 rollback: {type: "exec", argv: [$rm, "-f", "--", $path]},
 		 reason: "create \($path) on \($k[0]), desired but missing"}
 		+ $risk
 	  end

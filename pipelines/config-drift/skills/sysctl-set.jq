@@ -6,7 +6,9 @@
 # in the patch for the rollback value.
 include "lib/ptr";
 
-select(.data.provider == "host" and .data.kind == "sysctl")
+# sysctl by absolute path (tend apply runs only those on its allow-list).
+($skill.params.commands.sysctl // "/usr/sbin/sysctl") as $sysctl
+| select(.data.provider == "host" and .data.kind == "sysctl")
 | (.data.key | ltrimstr("host:") | split("/")) as $k
 | (.data.name // ($k[2:] | join("/"))) as $name
 | (.data.patch // []) as $ops
@@ -24,9 +26,9 @@ select(.data.provider == "host" and .data.kind == "sysctl")
 		 reason: "sysctl \($name) on \($k[0]) drifted in a way a value cannot restore (\([$ops[].path] | join(", ")))"}
 		+ $risk
 	  else
-		{executor: {type: "exec", argv: ["sysctl", "-w", "\($name)=\($v)"]},
+		{executor: {type: "exec", argv: [$sysctl, "-w", "\($name)=\($v)"]},
 		 rollback: (if $was.found then
-		   {type: "exec", argv: ["sysctl", "-w", "\($name)=\($was.value)"]}
+		   {type: "exec", argv: [$sysctl, "-w", "\($name)=\($was.value)"]}
 		   else null end),
 		 reason: "set sysctl \($name) on \($k[0]) back to its desired value \($v | tojson)\(if $was.found then " (observed \($was.value | tojson))" else "" end)"}
 		+ $risk

@@ -15,7 +15,9 @@ def loopback:
 
 def wildcard: . == "0.0.0.0" or . == "::" or . == "*";
 
-select(.data.kind == "socket" and .data.provider == "host")
+# ufw by absolute path (tend apply runs only those on its allow-list).
+($skill.params.commands.ufw // "/usr/sbin/ufw") as $ufw
+| select(.data.kind == "socket" and .data.provider == "host")
 | .data as $d
 | {scope: ($d.scope // ($d.key | ltrimstr("host:") | split("/")[0])),
    proto: $d.spec.proto, address: $d.spec.address, port: $d.spec.port,
@@ -30,8 +32,8 @@ select(.data.kind == "socket" and .data.provider == "host")
 	 + (if $f.address | wildcard then [] else ["to", $f.address] end)
 	 + ["port", ($f.port | tostring)]) as $rule
 	| ($f | why_close($allow.sockets)) as $e
-	| {executor: {type: "exec", argv: (["ufw", "deny"] + $rule)},
-	   rollback: {type: "exec", argv: (["ufw", "delete", "deny"] + $rule)},
+	| {executor: {type: "exec", argv: ([$ufw, "deny"] + $rule)},
+	   rollback: {type: "exec", argv: ([$ufw, "delete", "deny"] + $rule)},
 	   reason: "close \($what) in the host firewall: not on the allow-list\(
 	     if $e.comment then " (\($e.comment))" else "" end)"}
   else

@@ -29,17 +29,26 @@ def spec($fam; $v):
 	elif $fam == "npm" then "\(.)@\($v)"
 	else "\(.)==\($v)" end;
 
+# Commands by absolute path (tend apply runs only those on its
+# allow-list); $skill.params.commands can point elsewhere.
+def bin($name; $default): $skill.params.commands[$name] // $default;
+
 def command($fam; $specs; $rollback):
 	if $fam == "Debian" then
 		{type: "exec",
-		 argv: (["apt-get", "install", "-y", "--no-install-recommends"]
+		 argv: ([bin("apt-get"; "/usr/bin/apt-get"), "install", "-y",
+		   "--no-install-recommends"]
 		   + (if $rollback then ["--allow-downgrades"]
 		      else ["--only-upgrade"] end) + $specs),
 		 env: {DEBIAN_FRONTEND: "noninteractive"}}
 	elif $fam == "npm" then
-		{type: "exec", argv: (["npm", "install", "--save-exact"] + $specs)}
+		{type: "exec",
+		 argv: ([bin("npm"; "/usr/bin/npm"), "install", "--save-exact"]
+		   + $specs)}
 	else
-		{type: "exec", argv: (["pip", "install", "--no-deps"] + $specs)}
+		{type: "exec",
+		 argv: ([bin("pip"; "/usr/bin/pip3"), "install", "--no-deps"]
+		   + $specs)}
 	end;
 
 def advisories: [.[] | .data.advisory] | unique;
