@@ -18,9 +18,9 @@
  *   TEND_FAULT_ERR=E	... with EIO (default), ENOSPC, or "short": a
  *			write or pwrite writes half its bytes (at least
  *			one) and returns that count
- *   TEND_FAULT_STICKY=1	every counted call after the Nth fails too (after
- *			a short write: with ENOSPC), as a dead or full
- *			disk does
+ *   TEND_FAULT_STICKY=1	every counted call after the Nth fails too
+ *			(after a short write: with ENOSPC), as a dead or
+ *			full disk does
  *   TEND_FAULT_MALLOC=N	the Nth allocation returns NULL (ENOMEM)
  *   TEND_FAULT_COUNT=F	at exit, write "calls N\nallocs M\n" to file F,
  *			so a test knows how many there are to fail
@@ -71,7 +71,7 @@ enum mode { M_KEEP, M_DROP, M_GARBAGE, M_TORN, M_RANDOM };
 struct change {
 	enum { K_WRITE, K_TRUNC, K_CREATE } kind;
 	char	 path[PATH_MAX];
-	off_t	 off;		/* K_WRITE: where; K_TRUNC: the new size */
+	off_t	 off;		/* write: where; truncate: new size */
 	size_t	 len;		/* K_WRITE: bytes written */
 	off_t	 old_size;
 	unsigned char *old;	/* the bytes replaced: [off, min(off+len,

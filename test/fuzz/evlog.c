@@ -12,9 +12,9 @@
  *      the seal fields get past the checksums to the index and seek
  *      code;
  *   3  the valid log with the rest appended: a torn tail, or damage.
- * Invariants: nothing crashes or loops, and when verify finds the log intact, or intact but for
- * a torn tail, the writer appends to it and the result verifies intact
- * with one event more.
+ * Invariants: nothing crashes or loops, and when verify finds the log
+ * intact, or intact but for a torn tail, the writer appends to it and
+ * the result verifies intact with one event more.
  */
 #include "compat.h"
 
@@ -266,7 +266,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (int64_t)seq * 3000000000LL, &err) == 0) {
 		evlog_range_all(&rg);
 		rg.timed = 1;
-		rg.time_min = 1767225600000000000LL + (int64_t)seq * 3000000000LL;
+		rg.time_min = 1767225600000000000LL +
+		    (int64_t)seq * 3000000000LL;
 		read_all(&r, &rg, &ev);
 	}
 	evlog_reader_close(&r);
@@ -285,7 +286,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "verify: %llu problems, %llu events, torn %llu;"
 		    " append: %d %s\n", (unsigned long long)st.problems,
 		    (unsigned long long)st.events,
-		    (unsigned long long)st.torn_len, wrc, wrc < 0 ? err.msg : "");
+		    (unsigned long long)st.torn_len, wrc,
+		    wrc < 0 ? err.msg : "");
 	if (clean) {
 		FUZZ_ASSERT(wrc == 0);
 		if (evlog_verify(path, &st2, NULL, NULL, &err) < 0)
