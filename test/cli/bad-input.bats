@@ -112,7 +112,7 @@ cpu_ticks() {
 			c=$cmd
 			[ -z "$log" ] || c=$(with_log "$cmd" "$T/log")
 			mkfifo "$T/in"
-			T=$T sh -c "cd '$T' && exec \"\$TEND_BIN\"/$c" \
+			env T="$T" sh -c "cd '$T' && exec \"\$TEND_BIN\"/$c" \
 			    < "$T/in" > "$T/out" 2> "$T/err" &
 			pid=$!
 			exec 5> "$T/in"
