@@ -633,7 +633,7 @@ kill_round() {
 	    --now $NOW --log "$D/log.zst" "$D/appr" > /dev/null 2>&1 &
 	pid=$!
 	sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.05 + (r % 120) / 100 }')"
-	kill -9 "$pid"
+	kill -9 "$pid" 2>/dev/null || true	# it may have finished already
 	wait "$pid" || true
 	# what the log says happened before the kill
 	"$TEND_BIN/tend-log" cat "$D/log.zst" > "$D/log1" 2> /dev/null || true

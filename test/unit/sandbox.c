@@ -123,6 +123,7 @@ test_environment_and_limits(void **state)
 	    "grep NoNewPrivs /proc/self/status; pwd; "
 	    "grep SigIgn /proc/self/status"), NULL };
 	char *envp[] = { S("ONLY=this"), NULL };
+	const char *ign;
 	struct sandbox_opts o;
 	struct sandbox_result r;
 	struct tend_err err = { 0 };
@@ -142,7 +143,10 @@ test_environment_and_limits(void **state)
 	assert_non_null(strstr(r.out.p, "\n37\n"));
 	assert_non_null(strstr(r.out.p, "NoNewPrivs:\t1\n"));
 	assert_non_null(strstr(r.out.p, "\n/tmp\n"));
-	assert_non_null(strstr(r.out.p, "SigIgn:\t0000000000000000\n"));
+	/* No classic signal (1..31) ignored; glibc's own 32 and 33 cannot
+	   be reset, and make ignores them in what it runs. */
+	assert_non_null(ign = strstr(r.out.p, "SigIgn:\t"));
+	assert_int_equal(strtoull(ign + 8, NULL, 16) & 0x7fffffffULL, 0);
 	signal(SIGPIPE, SIG_DFL);
 	sandbox_result_release(&r);
 }
