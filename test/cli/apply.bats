@@ -158,7 +158,7 @@ took() {
 	    "$D/tampered" > "$D/out" 2> "$D/err" && st=0 || st=$?
 	[ "$st" -eq 3 ]
 	[ ! -e "$D/c1" ]
-	! jq -e 'select(.type == "tend.action.started")' "$D/out" > /dev/null
+	! jq -e 'select(.type == "tend.action.started")' "$D/out" > /dev/null || false
 	# each line is bad input, or a skip: for a bad signature (or a key
 	# that is not the signer's); none is carried out
 	run jq -r 'select(.type == "tend.action.skipped") | .data.reason' "$D/out"
@@ -385,10 +385,10 @@ took() {
 	# r3: the server echoes the header back; the event shows it redacted
 	[ "$(jq -r 'select(.data.action_id == "r3" and .type == "tend.action.succeeded") | .data.result.body | fromjson | .headers.authorization' "$D/out")" = "Bearer [REDACTED]" ]
 	# the secret is in no event, log or stderr byte
-	! grep -q "$secret" "$D/out" "$D/err"
+	! grep -q "$secret" "$D/out" "$D/err" || false
 	zstdcat "$D/log.zst" > "$D/log.ndjson"
-	! grep -q "$secret" "$D/log.ndjson"
-	! grep -q s3cr3t "$D/out" "$D/err" "$D/log.ndjson"
+	! grep -q "$secret" "$D/log.ndjson" || false
+	! grep -q s3cr3t "$D/out" "$D/err" "$D/log.ndjson" || false
 	"$TEND_BIN/tend-validate" "$D/out" > /dev/null
 }
 
@@ -441,7 +441,7 @@ took() {
 	[[ $(err b7) == "$TP/ok: SSL certificate problem: self-signed certificate"* ]]
 	[ "$(err b8)" = "$P/big: response larger than 65536 bytes" ]
 	# no redirect was followed: localhost never saw /ok?b6
-	! grep -q 'ok?b6' "$S/rec.log"
+	! grep -q 'ok?b6' "$S/rec.log" || false
 	# nothing reached the TLS server's handler
 	[ ! -s "$S/trec.log" ]
 }
@@ -473,7 +473,7 @@ ZONE=b
 /bin/sh -c env | sort; echo \$MY_TOKEN >&2; tr \"\\\\0\" \" \" < /proc/\$\$/cmdline " ]
 	[ "$(r x1 stderr)" = "[REDACTED]" ]
 	[ "$(r x2 stdout)" = "got [REDACTED]" ]
-	! grep -q s3cr3t "$D/out" "$D/err"
+	! grep -q s3cr3t "$D/out" "$D/err" || false
 }
 
 @test "exec: env as a list of names; output cut inside the secret is still redacted" {
@@ -491,7 +491,7 @@ ZONE=b
 	[ "${lines[0]}" = '["kept\n",5,""]' ]
 	# 10 bytes kept: "abcdefSECR" and "0123SECRET"
 	[ "${lines[1]}" = '["abcdef[REDACTED]",20,"0123[REDACTED]"]' ]
-	! grep -q SECR "$D/out"
+	! grep -q SECR "$D/out" || false
 }
 
 @test "exec: a command that ignores SIGTERM is killed at its timeout, with its children" {
@@ -506,7 +506,7 @@ ZONE=b
 	took "$t0" "$t1" 1.4 2.6
 	run jq -c 'select(.type == "tend.action.failed") | [.data.error, .data.result.signal, .data.result.timed_out]' "$D/out"
 	[ "$output" = '["timed out after 1 s (killed by signal 9)",9,true]' ]
-	! pgrep -f 'sleep 361[12]'
+	! pgrep -f 'sleep 361[12]' || false
 }
 
 @test "a failed action runs its rollback and records both" {
@@ -547,7 +547,7 @@ ZONE=b
  c" ]
 	[ "$(jq -c 'select(.data.action_id == "d2") | .data.would' "$D/out")" = '{"argv":["/bin/sh","-c","echo hi"],"env":{"A":"1","TEND_CREDENTIAL":"[credential api]"},"cwd":"/","timeout":60}' ]
 	[ "$(jq -c 'select(.data.action_id == "d3") | .data.would' "$D/out")" = "{\"method\":\"POST\",\"url\":\"$P/status/201\",\"headers\":{\"X-Why\":\"dry\",\"Content-Type\":\"application/json\",\"Idempotency-Key\":\"k3\",\"X-Api-Key\":\"[credential api]\"},\"body\":\"{\\\"z\\\":1}\",\"timeout\":5,\"redirects\":0}" ]
-	! grep -q s3cr3t "$D/out"
+	! grep -q s3cr3t "$D/out" || false
 	"$TEND_BIN/tend-validate" "$D/out" > /dev/null
 }
 
@@ -648,7 +648,7 @@ kill_round() {
 	(cd "$D/c" && ls | xargs -r wc -l) | awk '$2 != "total" { print $2, $1 }' | sort > "$D/counts"
 	# skip: none ran twice; retry: every one ran
 	if [ "$mode" = skip ]; then
-		! awk '$2 > 1 { print $1 " ran " $2 " times"; bad = 1 } END { exit !bad }' "$D/counts"
+		! awk '$2 > 1 { print $1 " ran " $2 " times"; bad = 1 } END { exit !bad }' "$D/counts" || false
 	else
 		[ "$(wc -l < "$D/counts")" -eq 100 ]
 	fi

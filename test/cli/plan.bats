@@ -168,7 +168,7 @@ tend.error	$D/s/picky.jq: Cannot index string with string \"x\"" ]
 @test "secrets in refused outputs never reach stdout or stderr" {
 	skill bad '{reason: "x", executor: {type: "http", method: "GET", url: "https://k/", headers: {Authorization: "Bearer hunter2"}}}'
 	"$P" -k "$D/s" < "$D/drift" > "$D/out" 2> "$D/err" || true
-	! grep -q hunter2 "$D/out" "$D/err"
+	! grep -q hunter2 "$D/out" "$D/err" || false
 }
 
 @test "confined: no environment, no input, no now, no imports outside the folder" {
