@@ -281,8 +281,8 @@ struct evlog_reader {
 	int	 seq_known;	/* next_seq is known (not after damage) */
 	unsigned char chain[EVLOG_HASH_LEN];	/* of the frame before pos */
 	int	 chain_known;
-	int	 check_hash;	/* check the content's SHA-256 (default 1) */
-	int	 check_data_hash;	/* and the data frame's (default 0) */
+	int	 check_hash;	/* check the content's SHA-256 (default 0) */
+	int	 check_data_hash;	/* and the data frame's (default 1) */
 	int	 done;		/* past range.seq_max: nothing more to find */
 	int	 broken;	/* framing lost: cannot go on past pos */
 	uint64_t torn_off;	/* after next() returned 0: a torn tail */

@@ -24,6 +24,53 @@
 #define HASZERO(v)	(((v) - ONES) & ~(v) & HIGHS)
 #define HASLESS(v, n)	(((v) - ONES * (n)) & ~(v) & HIGHS)
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/*
+ * The plain bytes of a string at s[p..len): those that are not '"', '\\',
+ * a control character or part of a multibyte sequence.  One signed
+ * compare flags both controls and bytes >= 0x80 (negative as int8).
+ * Strings are most of an event, so this is the parser's hottest loop.
+ */
+static size_t
+plain_run(const unsigned char *s, size_t p, size_t len)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+	size_t start = p;
+	unsigned m;
+
+	while (p + 16 <= len) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + p));
+
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+		    _mm_cmplt_epi8(x, space)));
+		if (m != 0)
+			return p - start + (size_t)__builtin_ctz(m);
+		p += 16;
+	}
+	return p - start;
+}
+#else
+static size_t
+plain_run(const unsigned char *s, size_t p, size_t len)
+{
+	size_t start = p;
+	uint64_t w;
+
+	while (p + 8 <= len) {
+		memcpy(&w, s + p, 8);
+		if (HASZERO(w ^ (ONES * '"')) | HASZERO(w ^ (ONES * '\\')) |
+		    HASLESS(w, 0x20) | (w & HIGHS))
+			break;
+		p += 8;
+	}
+	return p - start;
+}
+#endif
+
 void
 json_doc_init(struct json_doc *d)
 {
@@ -148,18 +195,11 @@ scan_string(const char *src, size_t len, size_t *pp, int *escaped,
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t p = *pp + 1, n;
-	uint64_t w;
 	unsigned u, u2;
 
 	*escaped = 0;
 	for (;;) {
-		while (p + 8 <= len) {
-			memcpy(&w, s + p, 8);
-			if (HASZERO(w ^ (ONES * '"')) | HASZERO(w ^ (ONES * '\\')) |
-			    HASLESS(w, 0x20) | (w & HIGHS))
-				break;
-			p += 8;
-		}
+		p += plain_run(s, p, len);
 		if (p >= len)
 			return fail(err, p, "unterminated string");
 		if (s[p] == '"') {

@@ -24,6 +24,16 @@ commands() {
 	measure 'zstd -3' - -- zstd -3 -T1 -c
 	measure -i "$zst" -s "$bytes" zstdcat - -- zstdcat
 	measure validate jq:10 -- bin/tend-validate
+	# A fresh log each run: append is measured from an empty file.
+	measure 'log append' 'zstd -3:0.8' -- sh -c \
+	    'rm -f "$1"; exec bin/tend-log append "$1"' sh "$tmp/bench.log"
+	measure -i /dev/null -s "$bytes" 'log cat' 'zstdcat:0.8' -- \
+	    bin/tend-log cat "$tmp/bench.log"
+	[ ! -f "$tmp/bench.log" ] || printf '  log size: %s bytes (%s)\n' \
+	    "$(size_of "$tmp/bench.log")" "$(size_of "$tmp/bench.log" |
+	    awk -v z="$(size_of "$zst")" '{ printf "%+.1f%% vs zstd -3", \
+	    z > 0 ? ($1 - z) * 100 / z : 0 }')"
+	rm -f "$tmp/bench.log"
 	gate_input
 	measure -i "$proposed" 'jq gate' - -- jq -c -f test/bench/gate.jq
 	measure -i "$proposed" gate 'jq gate:1' -- bin/tend-gate \
@@ -362,6 +372,9 @@ fleet "${BENCH_SMALL_N:-100000}"
 if [ "${BENCH_LARGE:-0}" = 1 ]; then
 	fleet "${BENCH_N:-1000000}"
 fi
+
+# tend log: seeking in a 10M-event log
+sh test/bench/log.sh
 
 # tend attest: seal 1M events, then 10,000 more (incremental)
 sh test/bench/attest.sh
