@@ -32,7 +32,7 @@ commands() {
 	[ ! -f "$tmp/bench.log" ] || printf '  log size: %s bytes (%s)\n' \
 	    "$(size_of "$tmp/bench.log")" "$(size_of "$tmp/bench.log" |
 	    awk -v z="$(size_of "$zst")" '{ printf "%+.1f%% vs zstd -3", \
-	    z > 0 ? ($1 - z) * 100 / z : 0 }')"
+	    (z > 0 ? ($1 - z) * 100 / z : 0) }')"
 	rm -f "$tmp/bench.log"
 	gate_input
 	measure -i "$proposed" 'jq gate' - -- jq -c -f test/bench/gate.jq
