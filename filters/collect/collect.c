@@ -3,9 +3,9 @@
  * tend.resource.observed event per resource it finds.  SOURCE is one of
  * file (JSON, NDJSON and YAML files and folders), exec (a command's JSON
  * output), http (a JSON API), k8s (the Kubernetes API, through a
- * kubeconfig), prometheus (an instant query) and host (this machine's
- * packages, listening sockets, sysctl values and files).  It reads no
- * events.
+ * kubeconfig), prometheus (an instant query, scrape targets, rules,
+ * alerts and local rule files) and host (this machine's packages,
+ * listening sockets, sysctl values and files).  It reads no events.
  *
  * All events of a run share one runid (--run, $TEND_RUNID or a random
  * one) and the run's clock (--now, $TEND_NOW or the system clock); their
@@ -53,10 +53,12 @@ static const char usage_text[] =
     "           [--kubeconfig file] [--namespace ns] [--page-size n]"
     " [--retries n]\n"
     "           [--timeout seconds]\n"
-    "       tend-collect prometheus [--cacert file] [--header 'name: value']"
-    " [--insecure]\n"
-    "           [--retries n] [--time time] [--timeout seconds]\n"
-    "           [--token-env var | --token-file file] url query\n"
+    "       tend-collect prometheus [--alerts] [--cacert file]"
+    " [--header 'name: value']\n"
+    "           [--insecure] [--kind kind] [--retries n]"
+    " [--rule-file live[=desired]]\n"
+    "           [--rules] [--targets] [--time time] [--timeout seconds]\n"
+    "           [--token-env var | --token-file file] url [query]\n"
     "       tend-collect host [--file path] [--packages] [--root dir]"
     " [--sockets]\n"
     "           [--sysctl list]\n";
@@ -85,6 +87,10 @@ enum {
 	OPT_SOCKETS,
 	OPT_SYSCTL,
 	OPT_FILE,
+	OPT_TARGETS,
+	OPT_RULES,
+	OPT_ALERTS,
+	OPT_RULE_FILE,
 	OPT_END
 };
 
@@ -113,6 +119,10 @@ static const struct option longopts[] = {
 	{ "sockets", no_argument, NULL, OPT_SOCKETS },
 	{ "sysctl", required_argument, NULL, OPT_SYSCTL },
 	{ "file", required_argument, NULL, OPT_FILE },
+	{ "targets", no_argument, NULL, OPT_TARGETS },
+	{ "rules", no_argument, NULL, OPT_RULES },
+	{ "alerts", no_argument, NULL, OPT_ALERTS },
+	{ "rule-file", required_argument, NULL, OPT_RULE_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,7 +137,7 @@ enum {
 static const int opt_sources[OPT_END - OPT_RUN] = {
 	[OPT_RUN - OPT_RUN] = ~0,
 	[OPT_SCOPE - OPT_RUN] = ~0,
-	[OPT_KIND - OPT_RUN] = S_DOCS,
+	[OPT_KIND - OPT_RUN] = S_DOCS | S_PROM,
 	[OPT_KEY - OPT_RUN] = S_DOCS,
 	[OPT_ITEMS - OPT_RUN] = S_DOCS,
 	[OPT_NAMESPACE - OPT_RUN] = S_FILE | S_K8S,
@@ -148,6 +158,10 @@ static const int opt_sources[OPT_END - OPT_RUN] = {
 	[OPT_SOCKETS - OPT_RUN] = S_HOST,
 	[OPT_SYSCTL - OPT_RUN] = S_HOST,
 	[OPT_FILE - OPT_RUN] = S_HOST,
+	[OPT_TARGETS - OPT_RUN] = S_PROM,
+	[OPT_RULES - OPT_RUN] = S_PROM,
+	[OPT_ALERTS - OPT_RUN] = S_PROM,
+	[OPT_RULE_FILE - OPT_RUN] = S_PROM,
 };
 
 static const struct {
@@ -269,6 +283,18 @@ program_opt(struct collect *c, int ch, const char *arg)
 	case OPT_SOCKETS: c->sockets = 1; break;
 	case OPT_SYSCTL: strv_split(c, &c->sysctls, arg); break;
 	case OPT_FILE: strv_add(&c->files, arg); break;
+	case OPT_TARGETS: c->prom_targets = 1; break;
+	case OPT_RULES: c->prom_rules = 1; break;
+	case OPT_ALERTS: c->prom_alerts = 1; break;
+	case OPT_RULE_FILE:
+		if (*arg == '\0' || *arg == '=' ||
+		    arg[strlen(arg) - 1] == '=') {
+			warnx("--rule-file '%s': want live[=desired], both "
+			    "non-empty", arg);
+			exit(TEND_EXIT_USAGE);
+		}
+		strv_add(&c->rule_files, arg);
+		break;
 	default:
 		return 0;
 	}
@@ -411,6 +437,7 @@ main(int argc, char *argv[])
 	free(c.headers.v);
 	free(c.sysctls.v);
 	free(c.files.v);
+	free(c.rule_files.v);
 	return cli_finish(&c.cli);
 }
 

@@ -63,6 +63,10 @@ struct collect {
 	long	 timeout_ms;		/* 0: the source's default */
 	const char *prom_time;		/* --time */
 
+	/* prometheus: the views besides a query */
+	int	 prom_targets, prom_rules, prom_alerts;
+	struct strv rule_files;		/* --rule-file live[=desired] */
+
 	/* host */
 	const char *root;		/* --root, "" for / */
 	int	 packages, sockets;

@@ -1,6 +1,6 @@
 /*
- * host.c: host resources (packages, sockets, sysctl keys, files),
- * Prometheus series and generic JSON objects as they are compared.
+ * host.c: host resources (packages, sockets, sysctl keys, files) and
+ * generic JSON objects as they are compared.
  *
  * A host record's spec is the few facts a desired state pins (a
  * package's version and architecture, a socket's protocol, address and
@@ -215,27 +215,6 @@ host_normalize(struct norm *n, uint32_t obj)
 	}
 	jw_close(&w, '}');
 	rest_members(n, obj, pick, npick, 1, &n->st_top, &n->n_top);
-}
-
-void
-prometheus_normalize(struct norm *n, uint32_t obj)
-{
-	const struct json_doc *d = n->d;
-	int64_t pick[1], v;
-	struct jw w;
-
-	if (d->tok[obj].type != JSON_OBJECT ||
-	    (v = json_obj_get(d, obj, "value")) < 0) {
-		generic_normalize(n, obj);
-		return;
-	}
-	norm_labels_from(n, json_obj_get(d, obj, "labels"));
-	pick[0] = v - 1;
-	jw_open(&w, &n->spec, '{');
-	jw_lit(&w, "value");
-	norm_copy(n, (uint32_t)v, "value", 5, &n->spec);
-	jw_close(&w, '}');
-	rest_members(n, obj, pick, 1, 0, &n->st_top, &n->n_top);
 }
 
 static int

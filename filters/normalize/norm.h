@@ -3,11 +3,12 @@
  *
  * One struct norm holds the options and the per-event scratch buffers; it
  * is reused for every event, so memory stays bounded by the largest one.
- * The provider rules (k8s.c, host.c) read the observed object from the
- * event's token tape and write the spec, status and labels of the state
- * as JSON text, copying the raw bytes of what they keep (walk.c), so
- * numbers and strings pass through unchanged.  Everything that could hold
- * a secret goes through walk.c's string and env handling.
+ * The provider rules (k8s.c, host.c, prom.c) read the observed object
+ * from the event's token tape and write the spec, status and labels of
+ * the state as JSON text, copying the raw bytes of what they keep
+ * (walk.c), so numbers and strings pass through unchanged.  Everything
+ * that could hold a secret goes through walk.c's string and env
+ * handling.
  */
 #ifndef TEND_NORM_H
 #define TEND_NORM_H
@@ -147,8 +148,10 @@ void	 norm_wipe(struct norm *);
 void	 k8s_normalize(struct norm *, uint32_t obj);
 /* host.c */
 void	 host_normalize(struct norm *, uint32_t obj);
-void	 prometheus_normalize(struct norm *, uint32_t obj);
 void	 generic_normalize(struct norm *, uint32_t obj);
+/* prom.c: series, targets, rule files and alerts of provider
+   prometheus */
+void	 prometheus_normalize(struct norm *, uint32_t obj);
 /* data.labels from a labels object (strings only). */
 void	 norm_labels_from(struct norm *, int64_t labels);
 
