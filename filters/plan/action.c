@@ -1,11 +1,15 @@
 /*
- * action.c: a skill's outputs to tend.action.proposed events.
+ * action.c: a skill's outputs to tend.action.proposed events, and to
+ * tend.incident.opened and .resolved events.
  *
  * A skill outputs zero or more objects (see tend-plan(1), "SKILL
  * OUTPUT"); each is checked, then wrapped with what plan knows: the
  * action id, the idempotency key, the skill's metadata, the causes, the
- * state digest and the blast radius.  The outputs of one run of a skill
- * on one input are emitted together or not at all.
+ * state digest and the blast radius.  An output with "incident" is an
+ * incident record instead: it runs nothing, so it has no executor and
+ * none of what only matters to running one, and gets no action id.
+ * The outputs of one run of a skill on one input are emitted together
+ * or not at all, in output order.
  */
 #include "compat.h"
 
@@ -29,6 +33,9 @@ struct out {
 	struct json_doc d;
 	int64_t	 executor, targets, reason, rollback, risk, escalate,
 		 precondition, credential, causes, step, after;
+	int64_t	 incident, resolution;	/* an incident record; -1: none */
+	int	 resolved;		/* its status is "resolved" */
+	int	 no_precondition;	/* "precondition": null */
 	struct buf targets_json;	/* the targets, as JSON */
 	struct strv targetv;		/* decoded */
 	struct strv causev;
@@ -83,7 +90,17 @@ action_free(void)
 
 static const char *const out_members[] = {
 	"executor", "targets", "reason", "rollback", "risk", "escalate",
-	"precondition", "credential", "causes", "step", "after",
+	"precondition", "credential", "causes", "step", "after", "incident",
+};
+
+static const char *const inc_members[] = {
+	"id", "status", "title", "severity", "service", "resolution",
+};
+
+/* What only an action that runs (or waits for) something can have. */
+static const char *const not_inc_members[] = {
+	"executor", "rollback", "escalate", "precondition", "risk",
+	"credential", "step", "after",
 };
 
 static int
@@ -459,6 +476,58 @@ is_key(const char *k)
 	    (s = strchr(s + 1, '/')) != NULL && s[1] != '\0';
 }
 
+/* Checks the incident record of output o (and the rest of o). */
+static int
+incident_parse(struct out *o, struct tend_err *err)
+{
+	const struct json_doc *d = &o->d;
+	uint32_t inc = (uint32_t)o->incident;
+	int64_t t;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(not_inc_members); i++)
+		if (json_obj_get(d, 0, not_inc_members[i]) >= 0)
+			return tend_err_set(err, TEND_EXIT_INPUT, "/%s: not "
+			    "allowed with incident (an incident record runs "
+			    "nothing)", not_inc_members[i]);
+	if (d->tok[inc].type != JSON_OBJECT)
+		return tend_err_set(err, TEND_EXIT_INPUT, "/incident: not an "
+		    "object");
+	if (only_members(d, inc, inc_members, ARRAY_SIZE(inc_members),
+	    "/incident", err) < 0)
+		return -1;
+	if (!nonempty_str(d, json_obj_get(d, inc, "id")))
+		return tend_err_set(err, TEND_EXIT_INPUT, "/incident/id: "
+		    "missing (a non-empty string)");
+	t = json_obj_get(d, inc, "status");
+	if (t >= 0 && json_str_eq(d, (uint32_t)t, "resolved"))
+		o->resolved = 1;
+	else if (t < 0 || !json_str_eq(d, (uint32_t)t, "opened"))
+		return tend_err_set(err, TEND_EXIT_INPUT, "/incident/status: "
+		    "must be opened or resolved");
+	/* title, severity, service and resolution */
+	for (i = 2; i < ARRAY_SIZE(inc_members); i++) {
+		t = json_obj_get(d, inc, inc_members[i]);
+		if (t >= 0 && !is_str(d, t))
+			return tend_err_set(err, TEND_EXIT_INPUT,
+			    "/incident/%s: not a string", inc_members[i]);
+	}
+	o->resolution = json_obj_get(d, inc, "resolution");
+	if (o->resolution >= 0 && !o->resolved)
+		return tend_err_set(err, TEND_EXIT_INPUT, "/incident/"
+		    "resolution: only with status resolved");
+	if (!nonempty_str(d, o->reason))
+		return tend_err_set(err, TEND_EXIT_INPUT, "/reason: missing "
+		    "(say why, in words)");
+	if (o->targets >= 0 && str_list(d, o->targets, &o->targetv,
+	    "/targets", err) < 0)
+		return -1;
+	if (o->causes >= 0 && str_list(d, o->causes, &o->causev, "/causes",
+	    err) < 0)
+		return -1;
+	return 0;
+}
+
 /* Parses and checks one output; fills o. */
 static int
 out_parse(struct out *o, const char *text, size_t len, struct tend_err *err)
@@ -486,6 +555,10 @@ out_parse(struct out *o, const char *text, size_t len, struct tend_err *err)
 	o->causes = json_obj_get(d, 0, "causes");
 	o->step = json_obj_get(d, 0, "step");
 	o->after = json_obj_get(d, 0, "after");
+	o->incident = json_obj_get(d, 0, "incident");
+	o->resolution = -1;
+	if (o->incident >= 0)
+		return incident_parse(o, err);
 	if (!nonempty_str(d, o->reason))
 		return tend_err_set(err, TEND_EXIT_INPUT, "/reason: missing "
 		    "(say why, in words)");
@@ -519,6 +592,15 @@ out_parse(struct out *o, const char *text, size_t len, struct tend_err *err)
 	if (o->credential >= 0 && !nonempty_str(d, o->credential))
 		return tend_err_set(err, TEND_EXIT_INPUT, "/credential: not a "
 		    "name");
+	/*
+	 * null: the change does not depend on what the target holds now
+	 * (it creates a file of its own, it reloads a server), so apply
+	 * is not to check it against the input's digest.
+	 */
+	if (o->precondition >= 0 && d->tok[o->precondition].type == JSON_NULL) {
+		o->no_precondition = 1;
+		o->precondition = -1;
+	}
 	if (o->precondition >= 0) {
 		t = -1;
 		if (d->tok[o->precondition].type == JSON_OBJECT)
@@ -673,29 +755,19 @@ human_only(const struct skill *s, const struct trig *t, struct buf *hit)
 }
 
 /*
- * Wraps output o of skill s on inputs t[0..n) into an event, appended
- * to line.  Returns 0 or -1 with err.
+ * Fills in the defaults of output o of skill s on inputs t[0..n): its
+ * targets (the subject of the one input) and causes (the input, or the
+ * batch's inputs about the targets), and points *firstp at the input of
+ * its first cause.  Returns 0 or -1 with err.
  */
 static int
-wrap(struct plan *p, struct skill *s, struct out *o, struct trig *t,
-    size_t n, struct steps *steps, struct buf *line, struct tend_err *err)
+resolve(const struct skill *s, struct out *o, struct trig *t, size_t n,
+    const struct trig **firstp, struct tend_err *err)
 {
-	struct buf *bp = &sc.b, *datap = &sc.data, *hitp = &sc.hit;
 	struct buf tmp = BUF_INIT;
-	struct json_doc *d = &o->d;
 	const struct trig *first = NULL;
-	const struct json_doc *fd;
-	struct event_new en;
-	struct strv after = { NULL, 0 };
-	const char *ho = NULL;
-	char key[33], id[33], *runid = NULL;
 	size_t i, j;
-	int escalate = o->escalate >= 0, rc = -1;
-	int64_t digest;
-
-	scratch_init();
-	buf_reset(bp);
-	buf_reset(datap);
+	int rc = -1;
 
 	/* targets: given, or the subject of the one input */
 	if (o->targetv.n == 0) {
@@ -755,7 +827,119 @@ wrap(struct plan *p, struct skill *s, struct out *o, struct trig *t,
 			goto out;
 		}
 	}
-	fd = first->in->doc;
+	*firstp = first;
+	rc = 0;
+out:
+	buf_release(&tmp);
+	return rc;
+}
+
+/*
+ * Appends to line the event of type type, with sc.data as its data, for
+ * output o whose first cause is the input first: subject the first
+ * target, causeid the first cause, runid and time the cause's (the run's
+ * clock when it has none), the id derived.  Returns 0 or -1 with err.
+ */
+static int
+build(struct plan *p, const char *type, const struct out *o,
+    const struct trig *first, struct buf *line, struct tend_err *err)
+{
+	const struct json_doc *fd = first->in->doc;
+	struct event_new en;
+	struct buf runid = BUF_INIT;
+	char id[33];
+	int rc = -1;
+
+	memset(&en, 0, sizeof(en));
+	en.source = "tend-plan";
+	en.type = type;
+	en.subject = o->targetv.v[0];
+	if (first->runid >= 0)
+		en.runid = dec(fd, first->runid, &runid);
+	en.causeid = o->causev.n > 0 ? o->causev.v[0] : NULL;
+	en.time_ns = p->cli.now_ns;
+	if (first->time >= 0)
+		(void)rfc3339_parse(fd->src + fd->tok[first->time].off,
+		    fd->tok[first->time].len, &en.time_ns);
+	en.data = sc.data.p;
+	en.data_len = sc.data.len;
+	if (derive_id(&en, id, err) == 0) {
+		en.id = id;
+		rc = event_build(line, &en, err);
+	}
+	buf_release(&runid);
+	return rc;
+}
+
+/*
+ * Wraps the incident record o of skill s, whose first cause is first,
+ * into a tend.incident.opened or .resolved event appended to line.
+ * Returns 0 or -1 with err.
+ */
+static int
+wrap_incident(struct plan *p, const struct skill *s, const struct out *o,
+    const struct trig *first, struct buf *line, struct tend_err *err)
+{
+	static const char *const given[] = { "title", "severity",
+	    "service" };
+	const struct json_doc *d = &o->d;
+	struct buf *datap = &sc.data;
+	uint32_t inc = (uint32_t)o->incident;
+	int64_t v;
+	size_t i;
+
+	buf_reset(datap);
+	buf_adds(datap, "{\"incident_id\":");
+	add_raw(datap, d, json_obj_get(d, inc, "id"));
+	for (i = 0; i < ARRAY_SIZE(given); i++)
+		if ((v = json_obj_get(d, inc, given[i])) >= 0) {
+			buf_addf(datap, ",\"%s\":", given[i]);
+			add_raw(datap, d, v);
+		}
+	if (o->resolved) {
+		buf_adds(datap, ",\"resolution\":");
+		add_raw(datap, d, o->resolution >= 0 ? o->resolution :
+		    o->reason);
+	}
+	buf_adds(datap, ",\"targets\":");
+	add_strv(datap, &o->targetv);
+	buf_adds(datap, ",\"skill\":");
+	add_str(datap, s->name);
+	buf_adds(datap, ",\"domain\":");
+	add_str(datap, s->domain);
+	buf_adds(datap, ",\"reason\":");
+	add_raw(datap, d, o->reason);
+	buf_adds(datap, ",\"causes\":");
+	add_strv(datap, &o->causev);
+	buf_addc(datap, '}');
+	return build(p, o->resolved ? "tend.incident.resolved" :
+	    "tend.incident.opened", o, first, line, err);
+}
+
+/*
+ * Wraps the action o of skill s on inputs t[0..n), whose first cause is
+ * first, into a tend.action.proposed event appended to line.  Returns 0
+ * or -1 with err.
+ */
+static int
+wrap_action(struct plan *p, struct skill *s, struct out *o, struct trig *t,
+    size_t n, const struct trig *first, struct steps *steps,
+    struct buf *line, struct tend_err *err)
+{
+	struct buf *bp = &sc.b, *datap = &sc.data, *hitp = &sc.hit;
+	struct buf tmp = BUF_INIT;
+	struct json_doc *d = &o->d;
+	const struct json_doc *fd = first->in->doc;
+	struct strv after = { NULL, 0 };
+	const char *ho = NULL;
+	char key[33];
+	size_t i, j;
+	int escalate = o->escalate >= 0, rc = -1;
+	int64_t digest;
+
+	buf_reset(bp);
+	buf_reset(datap);
+
 	/* human-only paths turn the action into an escalation */
 	for (j = 0; j < n && ho == NULL; j++)
 		if (o->causev.n == 0 || (t[j].id >= 0 && strv_has(&o->causev,
@@ -814,7 +998,8 @@ wrap(struct plan *p, struct skill *s, struct out *o, struct trig *t,
 		strv_add(&steps->id, o->action_id, 64);
 	}
 	digest = o->precondition;
-	if (digest < 0 && o->causev.n <= 1 && first->digest >= 0)
+	if (digest < 0 && !o->no_precondition && o->causev.n <= 1 &&
+	    first->digest >= 0)
 		digest = first->digest;
 
 	/* idempotency_key: JCS of [action_id, state digest, runid] */
@@ -887,32 +1072,29 @@ wrap(struct plan *p, struct skill *s, struct out *o, struct trig *t,
 		add_strv(datap, &after);
 	}
 	buf_addc(datap, '}');
-
-	memset(&en, 0, sizeof(en));
-	en.source = "tend-plan";
-	en.type = "tend.action.proposed";
-	en.subject = o->targetv.v[0];
-	if (first->runid >= 0) {
-		dec(fd, first->runid, &tmp);
-		runid = xstrdup(tmp.p);
-		en.runid = runid;
-	}
-	en.causeid = o->causev.n > 0 ? o->causev.v[0] : NULL;
-	en.time_ns = p->cli.now_ns;
-	if (first->time >= 0)
-		(void)rfc3339_parse(fd->src + fd->tok[first->time].off,
-		    fd->tok[first->time].len, &en.time_ns);
-	en.data = datap->p;
-	en.data_len = datap->len;
-	if (derive_id(&en, id, err) < 0)
-		goto out;
-	en.id = id;
-	rc = event_build(line, &en, err);
+	rc = build(p, "tend.action.proposed", o, first, line, err);
 out:
-	free(runid);
 	strv_release(&after);
 	buf_release(&tmp);
 	return rc;
+}
+
+/*
+ * Wraps output o of skill s on inputs t[0..n) into an event, appended
+ * to line.  Returns 0 or -1 with err.
+ */
+static int
+wrap(struct plan *p, struct skill *s, struct out *o, struct trig *t,
+    size_t n, struct steps *steps, struct buf *line, struct tend_err *err)
+{
+	const struct trig *first = NULL;
+
+	scratch_init();
+	if (resolve(s, o, t, n, &first, err) < 0)
+		return -1;
+	if (o->incident >= 0)
+		return wrap_incident(p, s, o, first, line, err);
+	return wrap_action(p, s, o, t, n, first, steps, line, err);
 }
 
 static int

@@ -2,8 +2,9 @@
  * tend-plan: reads NDJSON events on stdin (tend.resource.state,
  * tend.drift.detected, or any type a skill declares) and runs skills
  * (jq programs with metadata; the SKILL operands) on them, writing one
- * tend.action.proposed event per action a skill proposes.  Other events
- * are not passed on.  With --osv, host packages in state events are
+ * tend.action.proposed event per action a skill proposes and one
+ * tend.incident.opened or .resolved per incident record it outputs.
+ * Other events are not passed on.  With --osv, host packages in state events are
  * matched against OSV advisories and skills reading "tend.finding" get
  * one finding per affected package and advisory.
  *

@@ -2,7 +2,7 @@
  * plan.h: what the parts of tend-plan share.  plan.c reads events and
  * dispatches them, skill.c loads skills, data.c loads --data files,
  * osv.c matches packages against OSV advisories, action.c turns a skill's
- * output into tend.action.proposed events.
+ * output into tend.action.proposed (and tend.incident.*) events.
  */
 #ifndef TEND_PLAN_H
 #define TEND_PLAN_H
@@ -186,7 +186,7 @@ int	action_emit(struct plan *, struct skill *s, struct input *in,
 /*
  * action_collect then action_emit: runs skill s on the inputs in[0..n)
  * (n > 1 or s->batch: as one array) and emits one tend.action.proposed
- * event per output.  Returns 0, or -1
+ * or tend.incident.* event per output.  Returns 0, or -1
  * with err (TEND_EXIT_INPUT: a runtime error or a bad output, nothing of
  * this run emitted) or with p->stop set (stdout gone).
  */

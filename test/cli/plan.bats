@@ -334,6 +334,15 @@ k8s:prod/apps/Deployment/shop/web 5" ]
 	[ "$output" = "critical	other	sha256:3333333333333333333333333333333333333333333333333333333333333333" ]
 }
 
+@test "precondition null: no state_digest, where the input's digest would be the default" {
+	skill o '{escalate: true, reason: "x"}'
+	run sh -c "head -1 \"$D/drift\" | \"$P\" \"$D/s\" | jq -r '.data.state_digest'"
+	[[ $output == sha256:* ]]
+	skill o '{escalate: true, reason: "x", precondition: null}'
+	run sh -c "head -1 \"$D/drift\" | \"$P\" \"$D/s\" | jq -c '[.data.state_digest, (.data | has(\"state_digest\"))]'"
+	[ "$output" = '[null,false]' ]
+}
+
 @test "mode off: loaded and compiled, never run" {
 	skill off '{escalate: true, reason: "x"}'
 	sed -i 's/"shadow"/"off"/' "$D/s/off.json"
