@@ -922,6 +922,80 @@ evlog_writer_deadline(const struct evlog_writer *w)
 	return d;
 }
 
+/*
+ * Whether the log holds line, byte for byte, as event seq: 1 yes, 0 no,
+ * -1 with err.  The frame last looked at is kept, so a run of such events
+ * decodes each frame once.
+ */
+static int
+holds(struct evlog_writer *w, const char *line, size_t len, uint64_t seq,
+    struct tend_err *err)
+{
+	struct evlog_reader *r = w->check;
+	const char *l;
+	size_t n;
+	uint64_t s;
+	int rc;
+
+	if (r == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		if (evlog_reader_open(r, w->path, err) < 0) {
+			free(r);
+			return -1;
+		}
+		w->check = r;
+	}
+	if (!w->check_frame || seq < r->seal.first_seq ||
+	    seq - r->seal.first_seq >= r->seal.count) {
+		w->check_frame = 0;
+		if (evlog_reader_seek_seq(r, seq, err) < 0 ||
+		    (rc = evlog_reader_next(r, NULL, err)) < 0)
+			return -1;
+		if (rc == 0 || seq < r->seal.first_seq ||
+		    seq - r->seal.first_seq >= r->seal.count)
+			return 0;
+		w->check_frame = 1;
+	}
+	r->evpos = 0;
+	while (evlog_reader_event(r, &l, &n, &s) > 0)
+		if (s == seq)
+			return n == len && memcmp(l, line, len) == 0;
+	return 0;
+}
+
+/*
+ * An event that comes with a seq was stored by an earlier tee of the same
+ * pipeline (tend log append LOG | ... | tend log append LOG): when this
+ * log holds it as that seq it passes through, after the lines before it,
+ * and is not stored twice.  Any other seq is refused: it belongs to
+ * another log, and storing it here under a new one would hide that.
+ */
+static int
+pass_logged(struct evlog_writer *w, const char *line, size_t len,
+    uint64_t seq, struct buf *out, struct tend_err *err)
+{
+	struct tend_err e = { 0 };
+	int rc;
+
+	/* Frames before it first: it is output in its place. */
+	if (submit(w, out, err) < 0 || collect(w, out, err) < 0)
+		return -1;
+	if ((rc = holds(w, line, len, seq, &e)) < 0)
+		return tend_err_set(err, e.code, "%s: cannot check the event "
+		    "with seq %llu against the log: %s", w->path,
+		    (unsigned long long)seq, e.msg);
+	if (rc == 0)
+		return tend_err_set(err, TEND_EXIT_INPUT, "the event has "
+		    "'seq' %llu, which is not that event of %s: seq is added "
+		    "by the log (remove it to append an event read from "
+		    "another log)", (unsigned long long)seq, w->path);
+	if (out != NULL) {
+		buf_add(out, line, len);
+		buf_addc(out, '\n');
+	}
+	return 0;
+}
+
 int
 evlog_writer_append(struct evlog_writer *w, const char *line, size_t len,
     struct buf *out, struct tend_err *err)
@@ -937,9 +1011,18 @@ evlog_writer_append(struct evlog_writer *w, const char *line, size_t len,
 		    "%s: the log writer failed earlier", w->path);
 	if (event_parse(&w->ev, line, len, err) < 0)
 		return -1;
-	if (w->ev.seq >= 0)
-		return tend_err_set(err, TEND_EXIT_INPUT, "the event already "
-		    "has a 'seq' attribute: seq is added by the log");
+	if (w->ev.seq >= 0) {
+		const char *raw;
+		size_t rl, i;
+		uint64_t seq = 0;
+
+		/* event_parse checked it is an integer >= 1 */
+		raw = json_raw(&w->ev.doc, (uint32_t)w->ev.seq, &rl);
+		for (i = 0; i < rl && raw[i] >= '0' && raw[i] <= '9'; i++)
+			seq = seq > (UINT64_MAX - 9) / 10 ? UINT64_MAX :
+			    seq * 10 + (uint64_t)(raw[i] - '0');
+		return pass_logged(w, line, len, seq, out, err);
+	}
 	now = mono_ns();
 	need = len + 29;	/* "seq": 20 digits, comma, newline */
 	if (w->cur->nlines > 0 &&
@@ -1031,6 +1114,10 @@ evlog_writer_close(struct evlog_writer *w, struct buf *out,
 	buf_release(&w->unit);
 	buf_release(&w->scratch);
 	buf_release(&w->done);
+	if (w->check != NULL) {
+		evlog_reader_close(w->check);
+		free(w->check);
+	}
 	free(w->path);
 	free(w->torn_path);
 	free(w->cut_path);

@@ -169,6 +169,8 @@ struct evlog_frame {
  * compressing run side by side.  Fields marked (worker) belong to the
  * worker while w->job is set.
  */
+struct evlog_reader;
+
 struct evlog_writer {
 	int	 fd;
 	char	*path;
@@ -203,6 +205,9 @@ struct evlog_writer {
 	char	*torn_path;
 	/* counters */
 	uint64_t events, frames;
+	/* events that come with a seq: checked against the log (main) */
+	struct evlog_reader *check;
+	int	 check_frame;	/* check holds a decoded frame */
 };
 
 /*

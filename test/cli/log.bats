@@ -151,10 +151,37 @@ with_seq() {
 	[ "$status" -eq 0 ]
 }
 
-@test "log: an event that already has a seq is refused" {
+@test "log: an event with a seq that is not this log's is refused" {
 	echo '{"specversion":"1.0","id":"a","source":"t","type":"x","seq":7}' |
 	    { run "$BIN/tend-log" append "$LOG"; [ "$status" -eq 3 ]
-	      [[ "$output" == *"<stdin>:1: the event already has a 'seq' attribute"* ]]; }
+	      [[ "$output" == *"<stdin>:1: the event has 'seq' 7, which is not that event of $LOG"* ]]; }
+	# the same event stored in another log, or changed since
+	gen 3 | "$BIN/tend-log" append "$LOG" > "$BATS_TEST_TMPDIR/stored"
+	run "$BIN/tend-log" append "$LOG.other" < "$BATS_TEST_TMPDIR/stored"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"<stdin>:1: the event has 'seq' 1, which is not that event of $LOG.other"* ]]
+	sed -n 2p "$BATS_TEST_TMPDIR/stored" | sed 's/"i":1/"i":9/' |
+	    { run "$BIN/tend-log" append "$LOG"; [ "$status" -eq 3 ]
+	      [[ "$output" == *"'seq' 2, which is not that event"* ]]; }
+	[ "$("$BIN/tend-log" stat "$LOG" | sed -n 's/^events\t//p')" = 3 ]
+}
+
+@test "log: a second tee of the same log passes its events on, in place, once" {
+	# plan | tend log append L | gate | tend log append L: what the first
+	# tee stored passes the second unchanged, between the new events
+	gen 4 | "$BIN/tend-log" append "$LOG" > "$BATS_TEST_TMPDIR/stored"
+	{ gen 2 x | sed -n 1p; sed -n 2,3p "$BATS_TEST_TMPDIR/stored"
+	  gen 2 x | sed -n 2p; } > "$BATS_TEST_TMPDIR/mixed"
+	"$BIN/tend-log" append "$LOG" < "$BATS_TEST_TMPDIR/mixed" > "$BATS_TEST_TMPDIR/out"
+	run jq -r '"\(.seq) \(.id)"' "$BATS_TEST_TMPDIR/out"
+	[ "$output" = "5 x-0
+2 e-1
+3 e-2
+6 x-1" ]
+	sed -n 2,3p "$BATS_TEST_TMPDIR/stored" | cmp - <(sed -n 2,3p "$BATS_TEST_TMPDIR/out")
+	run "$BIN/tend-log" cat "$LOG"
+	[ "${#lines[@]}" -eq 6 ]
+	"$BIN/tend-log" verify "$LOG" > /dev/null
 }
 
 @test "log: concurrent writers get gap-free seqs, each event once" {
