@@ -165,3 +165,76 @@ act() {
 	[ "$(act 4 '.data | [.targets[0], .escalate] | @tsv')" = '"k8s:prod/core/Service/shop/legacy-admin\ttrue"' ]
 	! grep -q 'ingress-nginx\|multiple-protocol-port-svc' "$D/out" || false
 }
+
+# The observability pipeline: its tests/ hold a real run's state (see
+# tests/make-input.sh) and the settings its run script writes.  obs
+# [INCIDENTS [INPUT]] plans from them (INCIDENTS and INPUT files in $D
+# when given), checking the output twice and against the schemas.
+obs() {
+	local t=$PIPES/observability/tests
+	set -- --data obs="$t/obs.json" --data services="$t/services.json" \
+	    --data clusters="$t/clusters.json" --data desired="$t/desired.ndjson" \
+	    --data incidents="${1:-$t/incidents.ndjson}" \
+	    "$PIPES/observability/skills" "${2:-$t/input.ndjson}"
+	"$TEND_BIN/tend-plan" "${@:1:$(($# - 1))}" < "${!#}" > "$D/out"
+	"$TEND_BIN/tend-plan" "${@:1:$(($# - 1))}" < "${!#}" > "$D/again"
+	cmp "$D/out" "$D/again"
+	"$TEND_BIN/tend-validate" < "$D/out" > /dev/null
+}
+
+@test "observability: exactly the expected events, twice the same" {
+	obs
+	diff -u "$PIPES/observability/tests/expected.ndjson" "$D/out"
+}
+
+@test "observability: a down target is escalated per job with its last error; a target that is up is not" {
+	obs
+	run jq -c 'select(.data.skill == "down") | [.data.escalate, .data.targets, .data.reason]' "$D/out"
+	[ "$output" = '[true,["prometheus:127.0.0.1:9090/target/down/127.0.0.1:9999"],"job down on 127.0.0.1:9090: 1 target down for more than 3s: 127.0.0.1:9999 (Get \"http://127.0.0.1:9999/metrics\": dial tcp 127.0.0.1:9999: connect: connection refused)"]' ]
+}
+
+@test "observability: a drifted rule file is written from the desired state, guarded by its bytes' digest, then Prometheus reloads" {
+	obs
+	jq -c 'select(.data.skill == "rules-restore") | .data' "$D/out" > "$D/rr"
+	[ "$(wc -l < "$D/rr")" -eq 2 ]
+	# the desired rules, as a rule file Prometheus reads (JSON is YAML)
+	[ "$(sed -n 1p "$D/rr" | jq -r .executor.content | jq -c .)" = '{"groups":[{"name":"slo","rules":[{"record":"slo:burn_rate:ratio","expr":"app_error_ratio / 0.01"},{"alert":"ErrorRatioHigh","expr":"app_error_ratio > 0.1","for":"5m","labels":{"severity":"page"},"annotations":{"summary":"too many errors"}}]}]}' ]
+	# rollback: the rules Prometheus had loaded, the changed expression
+	[ "$(sed -n 1p "$D/rr" | jq -r .rollback.content | jq -c '.groups[0].rules[1].expr')" = '"app_error_ratio > 0.9"' ]
+	# precondition: the SHA-256 of the file's bytes, as tend collect host read them
+	want=$(jq -r 'select(.subject == "host:testhost/file/etc/prometheus/rules/slo.yml") | "sha256:" + .data.spec.sha256' "$PIPES/observability/tests/input.ndjson")
+	[ "$(sed -n 1p "$D/rr" | jq -r .state_digest)" = "$want" ]
+	# the reload waits for the write, and has no precondition
+	w=$(sed -n 1p "$D/rr" | jq -r .action_id)
+	run jq -c --arg w "$w" '[.executor, .after == [$w], has("state_digest")]' <(sed -n 2p "$D/rr")
+	[ "$output" = '[{"type":"http","method":"POST","url":"http://127.0.0.1:9090/-/reload"},true,false]' ]
+}
+
+@test "observability: an SLO burning over the threshold opens an incident once; the next clean observation resolves it" {
+	obs
+	run jq -c 'select(.data.skill == "slo-burn") | [.type, .data.escalate // null, .data.incident_id // null]' "$D/out"
+	id='slo-burn:prometheus:127.0.0.1:9090/slo-burn/slo:burn_rate:ratio{instance=\"127.0.0.1:9100\",job=\"app\",slo=\"checkout\"}@2026-11-23T02:42:33Z'
+	[ "${lines[0]}" = "[\"tend.incident.opened\",null,\"$id\"]" ]
+	[ "${lines[1]}" = '["tend.action.proposed",true,null]' ]
+	[ "${#lines[@]}" -eq 2 ]
+	# still burning, the incident open: nothing new
+	jq -c 'select(.type == "tend.incident.opened")' "$D/out" > "$D/open.ndjson"
+	obs "$D/open.ndjson"
+	[ -z "$(jq -c 'select(.data.skill == "slo-burn")' "$D/out")" ]
+	# under the threshold now: resolved, under the same id
+	sed 's/"spec":{"value":50}/"spec":{"value":0.5}/' \
+	    "$PIPES/observability/tests/input.ndjson" > "$D/clean.ndjson"
+	obs "$D/open.ndjson" "$D/clean.ndjson"
+	run jq -c 'select(.data.skill == "slo-burn") | [.type, .data.incident_id, .data.resolution]' "$D/out"
+	[ "$output" = "[\"tend.incident.resolved\",\"$id\",\"burn rate back to 0.5x, at or under 14.4x\"]" ]
+}
+
+@test "observability: an unscraped service gets a file_sd entry, a Service scrape annotations; both with rollback" {
+	obs
+	run jq -c 'select(.data.skill == "unwatched") | .data | [.executor, .rollback, has("state_digest")]' "$D/out"
+	[ "${lines[0]}" = '[{"type":"file","path":"/etc/prometheus/file_sd/tend-api.json","mode":"0644","content":"[{\"targets\":[\"127.0.0.1:8080\"],\"labels\":{\"job\":\"api\"}}]\n"},{"type":"exec","argv":["/usr/bin/rm","-f","--","/etc/prometheus/file_sd/tend-api.json"]},false]' ]
+	u=https://k8s.prod.example:6443/api/v1/namespaces/default/services/multiple-protocol-port-svc
+	[ "${lines[1]}" = "[{\"type\":\"http\",\"method\":\"PATCH\",\"url\":\"$u\",\"headers\":{\"Content-Type\":\"application/merge-patch+json\"},\"body\":{\"metadata\":{\"annotations\":{\"prometheus.io/scrape\":\"true\",\"prometheus.io/port\":\"1986\"}}}},{\"type\":\"http\",\"method\":\"PATCH\",\"url\":\"$u\",\"headers\":{\"Content-Type\":\"application/merge-patch+json\"},\"body\":{\"metadata\":{\"annotations\":{\"prometheus.io/scrape\":null,\"prometheus.io/port\":null}}}},true]" ]
+	# the scraped exporter and a service with no socket are left alone
+	[ "${#lines[@]}" -eq 2 ]
+}
