@@ -234,4 +234,8 @@ slo-burn" ]
 	    (.overall.incidents.mttr_seconds - (($b | secs) - ($a | secs)))
 	    | fabs <= 1' "$D/slo"
 	(( $(jq '.overall.incidents.mttr_seconds' "$D/slo" | cut -d. -f1) >= 1 ))
+	# and the postmortem page's timeline has the incident, opened and resolved
+	"$BATS_TEST_DIRNAME/../../pipelines/postmortem/run" -o "$D/pm.html" "$L" 2> /dev/null
+	[ "$(grep -o 'SLO checkout burns its error budget at 50x' "$D/pm.html" | head -1)" != "" ]
+	grep -q 'burn rate back to 0x' "$D/pm.html"
 }
