@@ -1131,6 +1131,13 @@ int
 action_collect(struct skill *s, struct input *in, size_t n,
     struct outputs *o, struct tend_err *err)
 {
+	return action_collect_with(s, s->prog, in, n, o, err);
+}
+
+int
+action_collect_with(struct skill *s, struct jqprog *prog, struct input *in,
+    size_t n, struct outputs *o, struct tend_err *err)
+{
 	struct buf input = BUF_INIT;
 	size_t i;
 	int rc;
@@ -1144,11 +1151,11 @@ action_collect(struct skill *s, struct input *in, size_t n,
 			buf_add(&input, in[i].json, in[i].len);
 		}
 		buf_addc(&input, ']');
-		rc = jqprog_run(s->prog, input.p, input.len, collect, o, err);
+		rc = jqprog_run(prog, input.p, input.len, collect, o, err);
 		buf_release(&input);
 		return rc;
 	}
-	return jqprog_run_doc(s->prog, in[0].doc, 0, collect, o, err);
+	return jqprog_run_doc(prog, in[0].doc, 0, collect, o, err);
 }
 
 int

@@ -311,6 +311,7 @@ struct batch {
 };
 
 struct worker {
+	int	 idx;		/* 0: runs s->prog, 1: s->prog2 */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -454,7 +455,8 @@ worker_main(void *arg)
 			    b->items[j->item].text.len,
 			    &b->items[j->item].doc, "<stdin>",
 			    b->items[j->item].lineno };
-			j->rc = action_collect(j->s, &in, 1, &j->out,
+			j->rc = action_collect_with(j->s, w->idx == 0 ?
+			    j->s->prog : j->s->prog2, &in, 1, &j->out,
 			    &j->err);
 		}
 		pthread_mutex_lock(&w->mu);
@@ -730,61 +732,121 @@ fill_batch(struct plan *p, struct ndjson_reader *r, struct event *ev,
 }
 
 static void
+worker_start(struct worker *w, int idx)
+{
+	memset(w, 0, sizeof(*w));
+	w->idx = idx;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, worker_main, w) != 0)
+		errx(TEND_EXIT_SYSTEM, "cannot start a thread");
+}
+
+static void
+worker_stop(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+/*
+ * A second worker, for an input of more than one full batch on a machine
+ * with a second processor: each streaming skill is compiled once more
+ * (tens of milliseconds, paid only when the input is that large), so the
+ * two threads run the programs of alternate batches.  TEND_PLAN_THREADS=1
+ * keeps one (for tests that compare the two).
+ */
+static int
+second_worker(struct plan *p, struct worker *w)
+{
+	struct tend_err err = { 0 };
+	const char *e = getenv("TEND_PLAN_THREADS");
+	struct skill *s;
+	size_t i, n = 0;
+
+	if ((e != NULL && strcmp(e, "1") == 0) ||
+	    sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return 0;
+	for (i = 0; i < p->nskills; i++) {
+		s = p->skills[i];
+		if (!runs(s) || deferred(s) || s->broken)
+			continue;
+		if (s->prog2 == NULL && skill_compile_again(p, s, &err) < 0)
+			return 0;	/* compiled once already: not expected */
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	worker_start(w, 1);
+	return 1;
+}
+
+static void
 read_input(struct plan *p, int fd, const char *name)
 {
 	struct ndjson_reader r;
 	struct event ev;
-	struct worker w;
-	struct batch bt[2], *fill = &bt[0], *run = NULL, *done;
+	struct worker w[2];
+	struct batch bt[3], *fill = &bt[0], *run[2] = { NULL, NULL }, *done;
+	size_t nw = 1, k = 0, i, j;
 	int eof = 0, blocked;
 
-	memset(&w, 0, sizeof(w));
 	memset(bt, 0, sizeof(bt));
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	if (pthread_create(&w.th, NULL, worker_main, &w) != 0)
-		errx(TEND_EXIT_SYSTEM, "cannot start a thread");
+	worker_start(&w[0], 0);
 	ndjson_reader_init(&r, fd, name);
 	r.max_line = p->cli.max_line;
 	event_init(&ev);
 	/*
-	 * Two batches: the worker runs one while this thread fills the
-	 * other, then hands that over before it writes out the first, so
-	 * the worker is never kept waiting for the writing.
+	 * Batches go to the workers in turn; a worker's batch before is
+	 * the oldest in flight, so it is waited for and written out right
+	 * after the next one is handed over: output stays in input order
+	 * and no worker waits for the writing.
 	 */
 	while (!p->stop && !eof) {
 		blocked = fill_batch(p, &r, &ev, fill, &eof);
+		if (nw == 1 && !blocked && !eof && second_worker(p, &w[1]))
+			nw = 2;
 		done = NULL;
-		if (run != NULL) {
-			worker_wait(&w, run);
-			done = run;
+		if (run[k] != NULL) {
+			worker_wait(&w[k], run[k]);
+			done = run[k];
 		}
-		worker_submit(&w, fill);
-		run = fill;
+		worker_submit(&w[k], fill);
+		run[k] = fill;
 		if (done != NULL) {
 			emit_batch(p, done);
 			batch_reset(done);
 		}
-		fill = run == &bt[0] ? &bt[1] : &bt[0];
+		for (i = 0; i < 3; i++)
+			if (&bt[i] != run[0] && &bt[i] != run[1])
+				fill = &bt[i];
+		k = (k + 1) % nw;
 		if ((blocked || eof) && !p->stop) {
 			/* write what was read before waiting for more */
-			worker_wait(&w, run);
-			emit_batch(p, run);
-			batch_reset(run);
-			run = NULL;
+			for (i = 0; i < nw; i++) {
+				j = (k + i) % nw;
+				if (run[j] == NULL)
+					continue;
+				worker_wait(&w[j], run[j]);
+				if (!p->stop)
+					emit_batch(p, run[j]);
+				batch_reset(run[j]);
+				run[j] = NULL;
+			}
 		}
 	}
-	if (run != NULL)
-		worker_wait(&w, run);
-	pthread_mutex_lock(&w.mu);
-	w.quit = 1;
-	pthread_cond_broadcast(&w.cv);
-	pthread_mutex_unlock(&w.mu);
-	pthread_join(w.th, NULL);
-	pthread_mutex_destroy(&w.mu);
-	pthread_cond_destroy(&w.cv);
-	batch_free(&bt[0]);
-	batch_free(&bt[1]);
+	for (i = 0; i < nw; i++) {
+		if (run[i] != NULL)
+			worker_wait(&w[i], run[i]);
+		worker_stop(&w[i]);
+	}
+	for (i = 0; i < 3; i++)
+		batch_free(&bt[i]);
 	event_release(&ev);
 	ndjson_reader_release(&r);
 }

@@ -55,6 +55,7 @@ struct skill {
 	int	 batch;
 	int	 broken;	/* failed to compile under --keep-going */
 	struct jqprog *prog;
+	struct jqprog *prog2;	/* compiled again for a second worker */
 	struct pending pend;
 };
 
@@ -113,6 +114,12 @@ int	plan_skill_error(struct plan *, const char *text, size_t len,
 int	skill_load_path(struct plan *, const char *path, struct tend_err *);
 /* Compiles s with its variables bound; -1 with err (naming the file). */
 int	skill_compile(struct plan *, struct skill *, struct tend_err *);
+/*
+ * Compiles s's program again into s->prog2, for a second thread: a
+ * jq_state is not to be shared, and the second copy binds its own parse
+ * of every variable, so the two never touch the same jv.
+ */
+int	skill_compile_again(struct plan *, struct skill *, struct tend_err *);
 int	skill_reads(const struct skill *, const char *type, size_t len);
 void	skill_free(struct skill *);
 
@@ -174,6 +181,10 @@ void	outputs_release(struct outputs *);
  */
 int	action_collect(struct skill *s, struct input *in, size_t n,
 	    struct outputs *o, struct tend_err *err);
+/* The same with prog, s's program compiled for this thread. */
+int	action_collect_with(struct skill *s, struct jqprog *prog,
+	    struct input *in, size_t n, struct outputs *o,
+	    struct tend_err *err);
 
 /*
  * Checks and wraps the outputs o of skill s on in[0..n) and emits them

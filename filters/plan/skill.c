@@ -90,6 +90,7 @@ skill_free(struct skill *s)
 	strv_release(&s->data);
 	strv_release(&s->human_only);
 	jqprog_free(s->prog);
+	jqprog_free(s->prog2);
 	pending_release(&s->pend);
 	free(s);
 }
@@ -392,8 +393,25 @@ skill_load_path(struct plan *p, const char *path, struct tend_err *err)
 	return load_file(p, path, err);
 }
 
+static int
+compile_into(struct plan *p, struct skill *s, struct jqprog **prog,
+    struct tend_err *err);
+
 int
 skill_compile(struct plan *p, struct skill *s, struct tend_err *err)
+{
+	return compile_into(p, s, &s->prog, err);
+}
+
+int
+skill_compile_again(struct plan *p, struct skill *s, struct tend_err *err)
+{
+	return compile_into(p, s, &s->prog2, err);
+}
+
+static int
+compile_into(struct plan *p, struct skill *s, struct jqprog **prog,
+    struct tend_err *err)
 {
 	struct jqvar *vars;
 	struct buf now = BUF_INIT;
@@ -418,8 +436,8 @@ skill_compile(struct plan *p, struct skill *s, struct tend_err *err)
 	for (j = 0; j < p->ndata; j++)
 		vars[nv++] = (struct jqvar){ p->data[j].name,
 		    p->data[j].json.p, p->data[j].json.len };
-	s->prog = jqprog_compile(s->text, s->jq_path, s->dir, vars, nv, err);
-	if (s->prog == NULL)
+	*prog = jqprog_compile(s->text, s->jq_path, s->dir, vars, nv, err);
+	if (*prog == NULL)
 		rc = -1;
 	free(vars);
 	buf_release(&now);

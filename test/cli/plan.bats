@@ -343,6 +343,31 @@ k8s:prod/apps/Deployment/shop/web 5" ]
 	[ "$output" = '[null,false]' ]
 }
 
+@test "a large input runs on two threads: the same bytes as one, in input order" {
+	# 5000 drift events (five batches), a runtime error in the middle
+	skill r "$REVERT"
+	skill e 'if .data.name == "web-2500" then error("boom") else empty end'
+	awk -v a="$DRIFT1" 'BEGIN { for (i = 0; i < 5000; i++) {
+		l = a; gsub(/"d1"/, "\"d1-" i "\"", l)
+		gsub(/shop\/web"/, "shop/web-" i "\"", l)
+		gsub(/"name":"web"/, "\"name\":\"web-" i "\"", l); print l } }' > "$D/big"
+	"$P" -k "$D/s" < "$D/big" > "$D/two" 2> "$D/two.err" || true
+	TEND_PLAN_THREADS=1 "$P" -k "$D/s" < "$D/big" > "$D/one" 2> "$D/one.err" || true
+	cmp "$D/one" "$D/two"
+	cmp "$D/one.err" "$D/two.err"
+	[ "$(grep -c tend.action.proposed "$D/two")" -eq 5000 ]
+	[ "$(grep -c tend.error "$D/two")" -eq 1 ]
+	# in input order: the error (skill e runs before r) between
+	# web-2499's action and web-2500's
+	run jq -r 'select(.type == "tend.action.proposed") | .subject' "$D/two"
+	[ "${lines[0]}" = k8s:prod/apps/Deployment/shop/web-0 ]
+	[ "${lines[4999]}" = k8s:prod/apps/Deployment/shop/web-4999 ]
+	n=$(grep -n tend.error "$D/two" | cut -d: -f1)
+	[ "$n" -eq 2501 ]
+	[ "$(sed -n "$((n + 1))p" "$D/two" | jq -r .subject)" = k8s:prod/apps/Deployment/shop/web-2500 ]
+	[[ $(cat "$D/two.err") == *"<stdin>:2501: $D/s/e.jq: boom"* ]]
+}
+
 @test "mode off: loaded and compiled, never run" {
 	skill off '{escalate: true, reason: "x"}'
 	sed -i 's/"shadow"/"off"/' "$D/s/off.json"
