@@ -628,12 +628,65 @@ locked_tail(struct evlog_writer *w, struct evlog_seal *tail, int *have,
 		return -1;
 	if (rc > 0)
 		return tend_err_set(err, TEND_EXIT_INPUT, "%s: damaged after "
-		    "byte %llu (not a torn tail); see 'tend log verify'",
-		    w->path, (unsigned long long)end);
+		    "byte %llu (not a torn tail); see 'tend log verify', and "
+		    "'tend log repair' to move it aside", w->path,
+		    (unsigned long long)end);
 	if (cut_torn(w, end, *size, err) < 0)
 		return -1;
 	*size = end;
 	return 0;
+}
+
+int
+evlog_repair(const char *path, struct evlog_repair *rp, struct tend_err *err)
+{
+	struct evlog_writer w;
+	struct evlog_seal tail;
+	struct tend_err e = { 0 };
+	struct stat st;
+	uint64_t size, end;
+	int have, rc = -1;
+
+	memset(rp, 0, sizeof(*rp));
+	if (evlog_writer_open(&w, path, NULL, err) < 0)
+		return -1;
+	if (lock(w.fd, LOCK_EX) < 0) {
+		tend_err_sys(err, "%s: cannot lock", path);
+		goto out;
+	}
+	if (fstat(w.fd, &st) < 0) {
+		tend_err_sys(err, "%s: cannot stat", path);
+		goto out;
+	}
+	size = (uint64_t)st.st_size;
+	if (size == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((have = find_tail(w.fd, size, &tail, &end, err)) < 0)
+		goto out;
+	if (end == size) {
+		rc = 0;
+		goto out;
+	}
+	/* Only ever what follows the last sound seal: no unit there is
+	   complete, whatever it once was. */
+	rp->off = end;
+	rp->len = size - end;
+	rp->torn = torn_prefix(w.fd, end, size, have ? tail.frame_no + 1 : 0,
+	    err) == 0;
+	if (cut_torn(&w, end, size, err) < 0)
+		goto out;
+	rp->saved = w.cut_path;
+	w.cut_path = NULL;
+	rc = 0;
+out:
+	lock(w.fd, LOCK_UN);
+	if (evlog_writer_close(&w, NULL, &e) < 0 && rc == 0) {
+		*err = e;
+		rc = -1;
+	}
+	return rc;
 }
 
 static int

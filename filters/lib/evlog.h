@@ -344,6 +344,23 @@ int	 evlog_reader_next(struct evlog_reader *, const struct evlog_range *,
 int	 evlog_reader_event(struct evlog_reader *, const char **line,
 	    size_t *len, uint64_t *seq);
 
+/* What evlog_repair cut off: nothing when len is 0. */
+struct evlog_repair {
+	uint64_t off, len;	/* the bytes after the last sound seal */
+	int	 torn;		/* they were a torn tail (append cuts those) */
+	char	*saved;		/* LOG.torn-N, which holds them (free it) */
+};
+
+/*
+ * Under the writers' lock, moves whatever follows the log's last sound
+ * seal (a torn tail, or garbage a power loss left, or the remains of a
+ * last unit whose seal is damaged) to path.torn-N and cuts it off, so
+ * that appending can go on.  Damage before the last seal is not touched.
+ * Returns 0 (rp says what was cut), or -1 with err.
+ */
+int	 evlog_repair(const char *path, struct evlog_repair *rp,
+	    struct tend_err *err);
+
 /* ---------------------------------------------------------------- */
 
 struct evlog_verify_stats {

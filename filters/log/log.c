@@ -9,6 +9,7 @@
  *   cat LOG      prints the events of LOG, filtered (cat.c).
  *   verify LOG   checks LOG: 0 intact, 1 damaged or torn, 4 unreadable.
  *   stat LOG     prints counts, ranges and sizes from the last seal.
+ *   repair LOG   moves what follows the last sound seal to LOG.torn-N.
  */
 #include "compat.h"
 
@@ -31,6 +32,7 @@ static const char usage_text[] =
     "       tend-log cat [-fhV] [--follow] [--run id] [--seq range]"
     " [--since time]\n"
     "           [--subject glob] [--type glob] [--until time] log\n"
+    "       tend-log repair [-hV] log\n"
     "       tend-log stat [-hV] [--json] log\n"
     "       tend-log verify [-hV] [--quiet] log\n";
 
@@ -342,6 +344,52 @@ log_verify(struct cli *c, int argc, char *argv[])
 	return st.problems ? TEND_EXIT_NO : 0;
 }
 
+/*
+ * After a power loss that left garbage where a frame was being written,
+ * append refuses the log (that could also be a damaged last frame, and
+ * nothing is cut without someone asking).  repair is the asking.
+ */
+static int
+log_repair(struct cli *c, int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct evlog_repair rp;
+	struct tend_err err = { 0 };
+	const char *path;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hV", opts, NULL)) != -1)
+		if (!cli_common_opt(c, ch, optarg))
+			cli_usage_error(c);
+	path = only_operand(c, argc, argv);
+	cli_start(c);
+	if (access(path, F_OK) < 0) {
+		warn("%s", path);
+		return TEND_EXIT_SYSTEM;
+	}
+	if (evlog_repair(path, &rp, &err) < 0) {
+		warnx("%s", err.msg);
+		return err.code ? err.code : TEND_EXIT_SYSTEM;
+	}
+	if (rp.len == 0)
+		printf("%s: nothing follows the last seal\n", path);
+	else
+		printf("%s: cut %" PRIu64 " bytes at byte %" PRIu64 " (%s), "
+		    "kept in %s\n", path, rp.len, rp.off, rp.torn ?
+		    "a torn tail" : "not a torn tail: a power loss's garbage, "
+		    "or a last frame with a damaged seal", rp.saved);
+	free(rp.saved);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("stdout");
+		return TEND_EXIT_SYSTEM;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -373,6 +421,8 @@ main(int argc, char *argv[])
 		return log_verify(&c, argc, argv);
 	if (strcmp(cmd, "stat") == 0)
 		return log_stat(&c, argc, argv);
+	if (strcmp(cmd, "repair") == 0)
+		return log_repair(&c, argc, argv);
 	warnx("unknown subcommand '%s'", cmd);
 	cli_usage_error(&c);
 }

@@ -256,14 +256,26 @@ malloc_run() {
 			die "run $i (call $at): the log holds what was never written"
 		lost=$(( lost + $(stat -c %s "$D/pl-ref") - $(stat -c %s "$w/cat") ))
 		# A restart goes on from there (or refuses a damaged tail: only
-		# after garbage was written where a frame should be).
+		# after garbage was written where a frame should be; then
+		# tend log repair moves the garbage aside and it goes on).
 		if ! "$TEND_BIN/tend-log" append --sync always "$w/log" \
 		    < "$D/one" > /dev/null 2> "$w/err3"; then
 			grep -q 'garbage' "$w/err" && grep -q 'not a torn tail' \
 			    "$w/err3" || die "run $i (call $at, $(cat "$w/err")):"\
 			    "restart: $(cat "$w/err3")"
 			refused=$((refused + 1))
+			"$TEND_BIN/tend-log" repair "$w/log" | grep -q "kept in $w/log.torn-" ||
+			    die "run $i: repair did not cut the garbage"
+			"$TEND_BIN/tend-log" append --sync always "$w/log" \
+			    < "$D/one" > /dev/null ||
+			    die "run $i: append after repair failed"
+			# nothing acknowledged went with the garbage
+			"$TEND_BIN/tend-log" cat "$w/log" > "$w/cat2"
+			prefix "$w/want" "$w/cat2" ||
+			    die "run $i: repair lost acknowledged events"
 		fi
+		"$TEND_BIN/tend-log" verify "$w/log" > /dev/null ||
+		    die "run $i: not intact after the restart"
 	done
 	echo "# $runs power losses over $n calls; $refused restarts refused a" \
 	    "garbage tail; $((lost / runs)) unacknowledged bytes lost per run" >&3

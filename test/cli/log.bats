@@ -368,6 +368,36 @@ crash_once() {
 	  [[ "$output" == *"not a torn tail"* ]]; }
 }
 
+@test "log: repair moves garbage after the last seal aside, so appending goes on" {
+	gen 30 | "$BIN/tend-log" append --frame-size 2000 "$LOG" > /dev/null
+	size=$(stat -c %s "$LOG")
+	run "$BIN/tend-log" repair "$LOG"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$LOG: nothing follows the last seal" ]
+	# what a power loss can leave: the file longer, the new bytes junk
+	head -c 5000 /dev/urandom >> "$LOG"
+	gen 1 x | { run "$BIN/tend-log" append "$LOG"; [ "$status" -eq 3 ]
+	    [[ "$output" == *"damaged after byte $size (not a torn tail); see 'tend log verify', and 'tend log repair' to move it aside"* ]]; }
+	run "$BIN/tend-log" repair "$LOG"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$LOG: cut 5000 bytes at byte $size (not a torn tail: a power loss's garbage, or a last frame with a damaged seal), kept in $LOG.torn-1" ]
+	[ "$(stat -c %s "$LOG.torn-1")" -eq 5000 ]
+	gen 1 x | "$BIN/tend-log" append "$LOG" > /dev/null
+	run "$BIN/tend-log" cat "$LOG"
+	[ "${#lines[@]}" -eq 31 ]
+	"$BIN/tend-log" verify "$LOG" > /dev/null
+	# a torn tail is cut the same way, and named so
+	"$BIN/tend-log" cat "$LOG" > /dev/null
+	size=$(stat -c %s "$LOG")
+	gen 200 y | "$BIN/tend-log" append "$LOG.full" > /dev/null
+	tail -c +2000 "$LOG.full" | head -c 300 >> "$LOG"
+	run "$BIN/tend-log" repair "$LOG"
+	[ "$status" -eq 0 ]
+	[[ $output == *"cut 300 bytes at byte $size"* ]]
+	run "$BIN/tend-log" repair "$LOG.missing"
+	[ "$status" -eq 4 ]
+}
+
 @test "log: cat --follow prints new events until SIGTERM" {
 	gen 10 > "$BATS_TEST_TMPDIR/in"
 	"$BIN/tend-log" append "$LOG" < "$BATS_TEST_TMPDIR/in" > "$BATS_TEST_TMPDIR/want"
