@@ -23,7 +23,8 @@ def num: if type == "number" then . else tonumber? // null end;
 | (.data.labels.slo // .data.name) as $slo
 | (.data.spec.value | num) as $burn
 | select($burn != null and ($burn | isnan | not))
-| ([$open[] | select(.data.targets | index($e.data.key))] | first) as $inc
+| ([$open[] | select(any(.data.targets[]; . == $e.data.key))] | first)
+  as $inc
 | if $burn > $max and $inc == null then
 	{incident: {id: "slo-burn:\($e.data.key)@\($e.time)",
 		    status: "opened",

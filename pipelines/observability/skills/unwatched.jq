@@ -20,13 +20,10 @@
 # annotations (merge PATCH; rollback puts the old values back).
 include "lib/prom";
 
-def instance_port: (split(":") | last | tonumber? // null);
-
 ($skill.params.commands.rm // "/usr/bin/rm") as $rm
 | [.[] | select(.data.provider == "prometheus" and .data.kind == "target")]
   as $targets
 | [$targets[].data.labels.instance // empty] as $instances
-| ($instances | map(instance_port)) as $ports
 | (
   # host services: a listening socket that is a declared service
   [.[] | select(.data.provider == "host" and .data.kind == "socket")] as $socks
@@ -42,7 +39,8 @@ def instance_port: (split(":") | last | tonumber? // null);
      else $sock.data.spec.address end) as $addr
   | "\(if $addr | contains(":") then "[\($addr)]" else $addr end):\($svc.port)" as $inst
   # watched: a target with this instance, or this port on this address
-  | select(($instances | index($inst)) == null)
+  # (not index/1: libjq 1.6 leaks in it)
+  | select(any($instances[]; . == $inst) | not)
   | ($svc.job // $name) as $job
   | if $obs.file_sd == null then
 	{escalate: true, targets: [$sock.data.key], causes: [$sock.id],
