@@ -24,10 +24,11 @@ same_but_id_case(const char *a, const char *b, size_t n)
 	size_t i, id = plus != NULL ? (size_t)(plus - a) + 1 : n;
 
 	for (i = 0; i < n; i++) {
-		int x = a[i], y = b[i];
+		unsigned char x = (unsigned char)a[i];
+		unsigned char y = (unsigned char)b[i];
 
 		if (i >= id && i < id + 8 && y >= 'A' && y <= 'F')
-			y += 'a' - 'A';
+			y = (unsigned char)(y + ('a' - 'A'));
 		if (x != y)
 			return 0;
 	}
