@@ -20,8 +20,10 @@
  */
 #include "compat.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -34,12 +36,14 @@
 static const char usage_text[] =
     "usage: %s [-hkV] [--data name=file] [--log file] [--max-line bytes]\n"
     "                 [--now time] [--osv file | dir]\n"
-    "                 [--osv-ecosystem ecosystem] skill ...\n";
+    "                 [--osv-ecosystem ecosystem] [--timeout seconds]"
+    " skill ...\n";
 
 enum {
 	OPT_DATA = CLI_OPT_FIRST_PROGRAM,
 	OPT_OSV,
 	OPT_OSV_ECOSYSTEM,
+	OPT_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -47,6 +51,7 @@ static const struct option longopts[] = {
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "osv", required_argument, NULL, OPT_OSV },
 	{ "osv-ecosystem", required_argument, NULL, OPT_OSV_ECOSYSTEM },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -427,6 +432,112 @@ batch_full(const struct batch *b)
 	return b->njobs >= BATCH_JOBS || b->bytes >= BATCH_BYTES;
 }
 
+/*
+ * A program that never ends (until(false; .)) would hold the pipeline
+ * forever, and libjq cannot be interrupted: a watchdog thread ends the
+ * process, naming the skill and the line, when one run of a skill (one
+ * input, or a batch skill's whole array) takes longer than --timeout.
+ * Slots: 0 and 1 the workers, 2 the main thread (deferred skills).
+ */
+#define WATCH_SLOTS	3
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	int	 started, quit;
+	int64_t	 limit_ns;
+	struct {
+		int64_t since;		/* 0: idle */
+		const char *path;
+		size_t	 lineno;
+	} slot[WATCH_SLOTS];
+} watch;
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+watch_begin(int slot, const struct skill *s, size_t lineno)
+{
+	pthread_mutex_lock(&watch.mu);
+	watch.slot[slot].since = mono_ns();
+	watch.slot[slot].path = s->jq_path;
+	watch.slot[slot].lineno = lineno;
+	pthread_mutex_unlock(&watch.mu);
+}
+
+static void
+watch_end(int slot)
+{
+	pthread_mutex_lock(&watch.mu);
+	watch.slot[slot].since = 0;
+	pthread_mutex_unlock(&watch.mu);
+}
+
+static void *
+watch_main(void *arg)
+{
+	struct timespec until;
+	int64_t now;
+	int i;
+
+	(void)arg;
+	pthread_mutex_lock(&watch.mu);
+	while (!watch.quit) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		(void)pthread_cond_timedwait(&watch.cv, &watch.mu, &until);
+		now = mono_ns();
+		for (i = 0; i < WATCH_SLOTS; i++) {
+			if (watch.slot[i].since == 0 ||
+			    now - watch.slot[i].since < watch.limit_ns)
+				continue;
+			/* stdout holds only whole events: they stay */
+			fprintf(stderr, "tend-plan: <stdin>:%zu: %s: still "
+			    "running after %.3g s (--timeout): stopped\n",
+			    watch.slot[i].lineno, watch.slot[i].path,
+			    (double)watch.limit_ns / 1e9);
+			_exit(TEND_EXIT_INPUT);
+		}
+	}
+	pthread_mutex_unlock(&watch.mu);
+	return NULL;
+}
+
+static void
+watch_start(int64_t limit_ns)
+{
+	watch.limit_ns = limit_ns;
+	pthread_mutex_init(&watch.mu, NULL);
+	pthread_cond_init(&watch.cv, NULL);
+	if (pthread_create(&watch.th, NULL, watch_main, NULL) != 0)
+		errx(TEND_EXIT_SYSTEM, "cannot start a thread");
+	watch.started = 1;
+}
+
+static void
+watch_stop(void)
+{
+	if (!watch.started)
+		return;
+	pthread_mutex_lock(&watch.mu);
+	watch.quit = 1;
+	pthread_cond_broadcast(&watch.cv);
+	pthread_mutex_unlock(&watch.mu);
+	pthread_join(watch.th, NULL);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -455,9 +566,11 @@ worker_main(void *arg)
 			    b->items[j->item].text.len,
 			    &b->items[j->item].doc, "<stdin>",
 			    b->items[j->item].lineno };
+			watch_begin(w->idx, j->s, in.lineno);
 			j->rc = action_collect_with(j->s, w->idx == 0 ?
 			    j->s->prog : j->s->prog2, &in, 1, &j->out,
 			    &j->err);
+			watch_end(w->idx);
 		}
 		pthread_mutex_lock(&w->mu);
 		b->done = 1;
@@ -860,6 +973,7 @@ run_deferred(struct plan *p, struct skill *s)
 	struct input *in;
 	struct tend_err err = { 0 };
 	size_t i, end;
+	int rc;
 
 	if (pd->n == 0)
 		return;
@@ -874,13 +988,19 @@ run_deferred(struct plan *p, struct skill *s)
 			BUG(err.msg);	/* checked when it was read */
 	}
 	if (s->batch) {
-		if (action_run(p, s, in, pd->n, &err) < 0)
+		watch_begin(2, s, in[0].lineno);
+		rc = action_run(p, s, in, pd->n, &err);
+		watch_end(2);
+		if (rc < 0)
 			(void)run_error(p, &in[0], &err);
 	} else {
-		for (i = 0; i < pd->n && !p->stop; i++)
-			if (action_run(p, s, &in[i], 1, &err) < 0 &&
-			    run_error(p, &in[i], &err) < 0)
+		for (i = 0; i < pd->n && !p->stop; i++) {
+			watch_begin(2, s, in[i].lineno);
+			rc = action_run(p, s, &in[i], 1, &err);
+			watch_end(2);
+			if (rc < 0 && run_error(p, &in[i], &err) < 0)
 				break;
+		}
 	}
 	for (i = 0; i < pd->n; i++)
 		json_doc_release(&docs[i]);
@@ -933,6 +1053,7 @@ main(int argc, char *argv[])
 	struct plan p;
 	struct tend_err err = { 0 };
 	struct strv data = { NULL, 0 }, osv = { NULL, 0 };
+	double timeout = 60;
 	size_t i;
 	int ch, rc;
 
@@ -953,6 +1074,19 @@ main(int argc, char *argv[])
 				cli_usage_error(&p.cli);
 			p.osv_ecosystem = optarg;
 			break;
+		case OPT_TIMEOUT: {
+			char *end;
+
+			errno = 0;
+			timeout = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || errno != 0 ||
+			    !(timeout > 0 && timeout <= 86400)) {
+				warnx("--timeout '%s': want seconds, over 0 "
+				    "and at most 86400", optarg);
+				cli_usage_error(&p.cli);
+			}
+			break;
+		}
 		default:
 			if (!cli_common_opt(&p.cli, ch, optarg))
 				cli_usage_error(&p.cli);
@@ -999,6 +1133,7 @@ main(int argc, char *argv[])
 	}
 
 	compile_phase(&p, 0);
+	watch_start((int64_t)(timeout * 1e9));
 	if (!p.stop)
 		read_input(&p, STDIN_FILENO, "<stdin>");
 	if (!p.stop && p.want_state) {
@@ -1011,6 +1146,7 @@ main(int argc, char *argv[])
 		if (runs(p.skills[i]) && deferred(p.skills[i]))
 			run_deferred(&p, p.skills[i]);
 
+	watch_stop();
 	rc = cli_finish(&p.cli);
 	for (i = 0; i < p.nskills; i++)
 		skill_free(p.skills[i]);

@@ -31,7 +31,7 @@ REVERT='{executor: {type: "http", method: "PATCH", url: "https://k8s.example/\(.
 	[ "$status" -eq 0 ]
 	[ "$output" = "usage: tend-plan [-hkV] [--data name=file] [--log file] [--max-line bytes]
                  [--now time] [--osv file | dir]
-                 [--osv-ecosystem ecosystem] skill ..." ]
+                 [--osv-ecosystem ecosystem] [--timeout seconds] skill ..." ]
 }
 
 @test "--version; unknown option and no skill are usage errors (2)" {
@@ -366,6 +366,25 @@ k8s:prod/apps/Deployment/shop/web 5" ]
 	[ "$n" -eq 2501 ]
 	[ "$(sed -n "$((n + 1))p" "$D/two" | jq -r .subject)" = k8s:prod/apps/Deployment/shop/web-2500 ]
 	[[ $(cat "$D/two.err") == *"<stdin>:2501: $D/s/e.jq: boom"* ]]
+}
+
+@test "--timeout: a skill that never ends is stopped with 3, naming it and the line" {
+	skill a "$REVERT"
+	skill z 'if .data.name == "api" then until(false; .) else empty end'
+	start=$(date +%s)
+	run "$P" --timeout 1 "$D/s" < "$D/drift"
+	[ "$status" -eq 3 ]
+	[ $(( $(date +%s) - start )) -lt 10 ]
+	[[ $output == *"tend-plan: <stdin>:2: $D/s/z.jq: still running after 1 s (--timeout): stopped"* ]]
+	# the batch form, and the option's checks
+	skill z 'until(false; .)' '"batch":true'
+	run "$P" --timeout 0.5 "$D/s" < "$D/drift"
+	[ "$status" -eq 3 ]
+	[[ $output == *"<stdin>:1: $D/s/z.jq: still running after 0.5 s"* ]]
+	for t in 0 -1 x 86401; do
+		run "$P" --timeout "$t" "$D/s" < "$D/drift"
+		[ "$status" -eq 2 ]
+	done
 }
 
 @test "mode off: loaded and compiled, never run" {
