@@ -10,7 +10,8 @@
 #
 # Environment: FUZZ_BIN (the fuzz-<target> binaries), FUZZ_WORK (scratch),
 # FUZZ_TIME (seconds per target, default 300), FUZZ_SLOW_MS (the slowest
-# an input may take, default 100), FUZZ_JOBS (parallel targets, default 1).
+# an input may take, default 100).  Targets run one after the other; to
+# use both processors, run two of these on different targets.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${FUZZ_BIN:?FUZZ_BIN names the folder of the fuzz binaries}"
