@@ -7,11 +7,13 @@
  * names lexically, so the program cannot reach the shadowed builtins.
  * input/inputs fail because no input callback is set.
  *
- * NEEDSWORK: a program that never ends (repeat(.)) is not stopped; the
- * callers run skills the operator installed, but a bound would be better.
+ * A program that never ends cannot be interrupted inside libjq: tend
+ * plan bounds each run with a watchdog (--timeout, plan.c).
  */
 #include "compat.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <jq.h>
 
 #include "jcs.h"
@@ -108,6 +110,56 @@ word_at(const char *p, const char *w)
 }
 
 /*
+ * Whether the library file a skill imports as path (path.jq, or
+ * path/BASE.jq as jq also tries) starts with an import or include of its
+ * own.  libjq reads a library's directives itself, without the rewrite
+ * below, and 1.6 would look for what it names in the process's current
+ * directory first: outside the skill's folder.  So a skill's libraries
+ * may not import; the skill's own program imports what it needs.
+ */
+static int
+library_imports(const char *libdir, const char *path, size_t len)
+{
+	struct buf file = BUF_INIT, text = BUF_INIT;
+	const char *base = path, *p;
+	size_t i;
+	int found = 0, k, fd;
+	ssize_t n;
+	char chunk[4096];
+
+	for (i = 0; i < len; i++)
+		if (path[i] == '/')
+			base = path + i + 1;
+	for (k = 0; k < 2 && !found; k++) {
+		buf_reset(&file);
+		buf_addf(&file, "%s/%.*s", libdir, (int)len, path);
+		if (k == 1)
+			buf_addf(&file, "/%.*s", (int)(path + len - base), base);
+		buf_adds(&file, ".jq");
+		if ((fd = open(file.p, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		buf_reset(&text);
+		/* the directives come first: the head of the file is enough */
+		while (text.len < (1u << 20) &&
+		    (n = read(fd, chunk, sizeof(chunk))) > 0)
+			buf_add(&text, chunk, (size_t)n);
+		close(fd);
+		buf_addc(&text, '\0');
+		p = skip_blank(text.p);
+		if (word_at(p, "module")) {
+			while (*p != '\0' && *p != ';')
+				p++;
+			if (*p == ';')
+				p = skip_blank(p + 1);
+		}
+		found = word_at(p, "import") || word_at(p, "include");
+	}
+	buf_release(&file);
+	buf_release(&text);
+	return found;
+}
+
+/*
  * Checks the module directives at the start of text, copying them to out,
  * and returns where they end, or NULL with err when one reaches outside
  * libdir.  jq 1.6 searches "." (the process's current directory) before
@@ -143,6 +195,13 @@ directives_end(const char *text, const char *name, const char *libdir,
 				return tend_err_set(err, TEND_EXIT_INPUT,
 				    "%s: import path must stay in the skill's "
 				    "folder", name), NULL;
+			if (library_imports(libdir, path, (size_t)(e - path)))
+				return tend_err_set(err, TEND_EXIT_INPUT,
+				    "%s: library '%.*s' imports another module; "
+				    "a skill's libraries may not (libjq would look "
+				    "in the current directory first): import it "
+				    "from the skill", name, (int)(e - path), path),
+				    NULL;
 		}
 		/* Skip to the directive's end, minding strings. */
 		meta = 0;

@@ -204,6 +204,13 @@ tend.error	$D/s/picky.jq: Cannot index string with string \"x\"" ]
 	skill meta 'include "lib/helpers" {search: "/etc"}; {escalate: true, reason: "x"}'
 	run "$P" "$D/s/meta.jq" < "$D/drift"
 	[ "${lines[0]}" = "tend-plan: $D/s/meta.jq:1: import metadata is not allowed here" ]
+	# a library's own imports would be looked for in the current
+	# directory first (libjq reads them itself): refused
+	printf '# helpers\nmodule {};\ninclude "more";\ndef why: more;\n' > "$D/s/lib/helpers.jq"
+	printf 'def more: "from the current directory";\n' > "$D/cwd/more.jq"
+	run sh -c "cd \"$D/cwd\" && \"$P\" \"$D/s/lib.jq\" < \"$D/drift\""
+	[ "$status" -eq 3 ]
+	[ "${lines[0]}" = "tend-plan: $D/s/lib.jq:1: library 'lib/helpers' imports another module; a skill's libraries may not (libjq would look in the current directory first): import it from the skill" ]
 }
 
 @test "metadata errors name the file" {
