@@ -52,7 +52,6 @@ struct steps {
 static struct scratch {
 	struct buf b, data, tmp, hit, input, lines, canon, out;
 	struct json_doc d, outd;
-	struct outputs c;
 	size_t	*ends;
 	size_t	 nends;
 	int	 init;
@@ -81,7 +80,6 @@ action_free(void)
 	buf_release(&sc.lines);
 	buf_release(&sc.canon);
 	buf_release(&sc.out);
-	outputs_release(&sc.c);
 	free(sc.ends);
 	json_doc_release(&sc.d);
 	json_doc_release(&sc.outd);
@@ -1212,14 +1210,4 @@ out:
 	strv_release(&steps.label);
 	strv_release(&steps.id);
 	return rc;
-}
-
-int
-action_run(struct plan *p, struct skill *s, struct input *in, size_t n,
-    struct tend_err *err)
-{
-	scratch_init();
-	if (action_collect(s, in, n, &sc.c, err) < 0)
-		return -1;
-	return action_emit(p, s, in, n, &sc.c, err);
 }

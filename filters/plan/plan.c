@@ -972,6 +972,7 @@ run_deferred(struct plan *p, struct skill *s)
 	struct json_doc *docs;
 	struct input *in;
 	struct tend_err err = { 0 };
+	struct outputs out;
 	size_t i, end;
 	int rc;
 
@@ -987,21 +988,25 @@ run_deferred(struct plan *p, struct skill *s)
 		if (json_parse(&docs[i], in[i].json, in[i].len, &err) < 0)
 			BUG(err.msg);	/* checked when it was read */
 	}
+	/* Only the program is timed: writing may wait for a slow reader. */
+	memset(&out, 0, sizeof(out));
 	if (s->batch) {
 		watch_begin(2, s, in[0].lineno);
-		rc = action_run(p, s, in, pd->n, &err);
+		rc = action_collect(s, in, pd->n, &out, &err);
 		watch_end(2);
-		if (rc < 0)
+		if (rc < 0 || action_emit(p, s, in, pd->n, &out, &err) < 0)
 			(void)run_error(p, &in[0], &err);
 	} else {
 		for (i = 0; i < pd->n && !p->stop; i++) {
 			watch_begin(2, s, in[i].lineno);
-			rc = action_run(p, s, &in[i], 1, &err);
+			rc = action_collect(s, &in[i], 1, &out, &err);
 			watch_end(2);
-			if (rc < 0 && run_error(p, &in[i], &err) < 0)
+			if ((rc < 0 || action_emit(p, s, &in[i], 1, &out,
+			    &err) < 0) && run_error(p, &in[i], &err) < 0)
 				break;
 		}
 	}
+	outputs_release(&out);
 	for (i = 0; i < pd->n; i++)
 		json_doc_release(&docs[i]);
 	free(docs);

@@ -194,16 +194,7 @@ int	action_collect_with(struct skill *s, struct jqprog *prog,
 int	action_emit(struct plan *, struct skill *s, struct input *in,
 	    size_t n, const struct outputs *o, struct tend_err *err);
 
-/*
- * action_collect then action_emit: runs skill s on the inputs in[0..n)
- * (n > 1 or s->batch: as one array) and emits one tend.action.proposed
- * or tend.incident.* event per output.  Returns 0, or -1
- * with err (TEND_EXIT_INPUT: a runtime error or a bad output, nothing of
- * this run emitted) or with p->stop set (stdout gone).
- */
-int	action_run(struct plan *, struct skill *, struct input *in, size_t n,
-	    struct tend_err *);
-/* Frees what action_run keeps between calls. */
+/* Frees what action_emit keeps between calls. */
 void	action_free(void);
 
 #endif

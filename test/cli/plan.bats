@@ -394,6 +394,19 @@ k8s:prod/apps/Deployment/shop/web 5" ]
 	done
 }
 
+@test "--timeout counts the program only: a slow reader does not stop plan" {
+	# a batch skill whose 3000 actions fill the pipe while the reader
+	# sleeps past the timeout: writing waits, nothing is stopped
+	skill r "$REVERT" '"batch":true'
+	printf '.[] | %s + {targets: [.subject]}\n' "$REVERT" > "$D/s/r.jq"
+	awk -v a="$DRIFT1" 'BEGIN { for (i = 0; i < 3000; i++) {
+		l = a; gsub(/"d1"/, "\"d1-" i "\"", l)
+		gsub(/"name":"web"/, "\"name\":\"web-" i "\"", l); print l } }' > "$D/big"
+	run sh -c "\"$P\" --timeout 1 \"$D/s\" < \"$D/big\" 2> \"$D/err\" |
+	    { sleep 3; wc -l; }; cat \"$D/err\""
+	[ "$output" = 3000 ]
+}
+
 @test "mode off: loaded and compiled, never run" {
 	skill off '{escalate: true, reason: "x"}'
 	sed -i 's/"shadow"/"off"/' "$D/s/off.json"
