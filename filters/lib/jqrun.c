@@ -238,6 +238,30 @@ parse_value(const char *json, size_t len)
 	return jv_parse_sized(json, (int)len);
 }
 
+/*
+ * libjq 1.6 includes $HOME/.jq in every program it compiles, before the
+ * program's own definitions: a user's file there would redefine builtins
+ * (length, tostring...) under skills and policy rules, changing plans and
+ * decisions with nothing in tend's input to show it.  The compiler reads
+ * HOME only for that, so HOME is out of the environment meanwhile, and put
+ * back after for whatever else reads it (kubeconfig, children).
+ */
+static int
+compile_without_home(jq_state *jq, const char *text, jv args)
+{
+	const char *h = getenv("HOME");
+	char *home = h != NULL ? xstrdup(h) : NULL;
+	int ok;
+
+	if (home != NULL && unsetenv("HOME") < 0)
+		err(TEND_EXIT_SYSTEM, "unsetenv");
+	ok = jq_compile_args(jq, text, args);
+	if (home != NULL && setenv("HOME", home, 1) < 0)
+		err(TEND_EXIT_SYSTEM, "setenv");
+	free(home);
+	return ok;
+}
+
 struct jqprog *
 jqprog_compile(const char *text, const char *name, const char *libdir,
     const struct jqvar *vars, size_t nvars, struct tend_err *err)
@@ -295,7 +319,7 @@ jqprog_compile(const char *text, const char *name, const char *libdir,
 	}
 	buf_adds(&src, confine);
 	buf_adds(&src, body);
-	if (!jq_compile_args(p->jq, src.p, args)) {
+	if (!compile_without_home(p->jq, src.p, args)) {
 		tend_err_set(err, TEND_EXIT_INPUT, "%s: %s", name,
 		    p->msg.len ? p->msg.p : "does not compile");
 		buf_release(&src);

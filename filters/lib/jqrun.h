@@ -8,7 +8,9 @@
  * without ".." from its own folder (libdir), which is where they are
  * searched, never the current directory; an import's own metadata is
  * refused.  debug and stderr print
- * nothing.  A program is compiled once per process: a jq 1.6 compile
+ * nothing.  $HOME/.jq, which libjq 1.6 would include in every program
+ * (where it could redefine builtins under a skill or a policy rule), is
+ * never read.  A program is compiled once per process: a jq 1.6 compile
  * costs tens of milliseconds.
  *
  * Values cross as JSON text.  Input is tend's already-checked strict JSON;
@@ -17,8 +19,8 @@
  * integers beyond 2^53 lose precision inside a jq program.
  *
  * Errors name the program (its file name) and, for compile errors, the
- * line jq reports.  It does not bound a program's run time: see NEEDSWORK
- * in jqrun.c.
+ * line jq reports.  It does not bound a program's run time (libjq cannot be
+ * interrupted): a caller that must, as tend plan, watches from a thread.
  */
 #ifndef TEND_JQRUN_H
 #define TEND_JQRUN_H
@@ -42,7 +44,9 @@ struct jqvar {
  * Compiles text.  name is used in messages ("skills/revert.jq");
  * libdir is the folder imports resolve in (NULL: imports refused).
  * Returns the program, or NULL with err (TEND_EXIT_INPUT: the program
- * does not compile, the message quoting jq's own).
+ * does not compile, the message quoting jq's own).  HOME is out of the
+ * environment while it runs: no other thread may read the environment
+ * meanwhile (getenv beside unsetenv is undefined).
  */
 struct jqprog *jqprog_compile(const char *text, const char *name,
 	    const char *libdir, const struct jqvar *vars, size_t nvars,

@@ -922,7 +922,11 @@ read_input(struct plan *p, int fd, const char *name)
 	 */
 	while (!p->stop && !eof) {
 		blocked = fill_batch(p, &r, &ev, fill, &eof);
-		if (nw == 1 && !blocked && !eof && second_worker(p, &w[1]))
+		/* Only while the first worker is idle: compiling takes HOME
+		   out of the environment (jqrun.h), which jq's time
+		   builtins may be reading. */
+		if (nw == 1 && run[0] == NULL && !blocked && !eof &&
+		    second_worker(p, &w[1]))
 			nw = 2;
 		done = NULL;
 		if (run[k] != NULL) {

@@ -270,6 +270,17 @@ started() {
 	[ "${lines[3]}" = "c4	tend.action.escalated	rule 'image-change' (escalate): an image change needs a human" ]
 }
 
+@test "a ~/.jq (which libjq would include) cannot change a rule" {
+	prop c4 revert low k8s:prod/core/ConfigMap/shop/c4 run-1 \
+	    '{"executor": {"type": "http", "method": "PATCH", "url": "https://k/x", "body": {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}}}' > "$D/in"
+	"$G" --policy "$P" --key "$K/gate.key" --now $NOW < "$D/in" > "$D/out"
+	mkdir "$D/home"
+	printf 'def any(f): false; def has($k): false;\n' > "$D/home/.jq"
+	HOME=$D/home "$G" --policy "$P" --key "$K/gate.key" --now $NOW < "$D/in" > "$D/home-out"
+	[ "$(jq -r .type "$D/home-out")" = tend.action.escalated ]
+	cmp "$D/out" "$D/home-out"
+}
+
 @test "a bad proposal stops the run with 3, nothing decided; --keep-going decides the rest" {
 	{
 		prop g1 revert low k8s:prod/core/ConfigMap/shop/g1

@@ -171,6 +171,15 @@ tend.error	$D/s/picky.jq: Cannot index string with string \"x\"" ]
 	! grep -q hunter2 "$D/out" "$D/err" || false
 }
 
+@test "confined: a ~/.jq (which libjq would include) changes nothing" {
+	skill home '{escalate: true, reason: ([1, 2] | length | tostring)}'
+	mkdir "$D/home"
+	printf 'def length: 42; def tostring: "from ~/.jq";\n' > "$D/home/.jq"
+	HOME=$D/home "$P" "$D/s/home.jq" < "$D/drift" > "$D/out"
+	[ "$(jq -r .data.reason "$D/out" | sort -u)" = 2 ]
+	"$P" "$D/s/home.jq" < "$D/drift" | cmp - "$D/out"
+}
+
 @test "confined: no environment, no input, no now, no imports outside the folder" {
 	export TEND_SECRET_TEST=hunter2
 	skill env '{escalate: true, reason: "\($ENV | length) \(env | length) \([$ENV[]] | join(","))"}'

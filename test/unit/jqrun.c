@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "jqrun.h"
 
@@ -63,6 +64,36 @@ test_confined(void **state)
 	    0, "/tmp"), "t.jq: import path must stay in the skill's folder");
 	assert_string_equal(run("import \"/etc/x\" as x; .", "null", NULL, 0,
 	    "/tmp"), "t.jq: import path must stay in the skill's folder");
+}
+
+/* libjq 1.6 would include $HOME/.jq, whose definitions come first. */
+static void
+test_home_jq_not_read(void **state)
+{
+	char dir[] = "/tmp/tend-jqrun-XXXXXX", path[64];
+	const char *was = getenv("HOME");
+	char *saved = was != NULL ? strdup(was) : NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/.jq", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("def length: \"redefined\"; def from_home: 1;\n", f);
+	assert_int_equal(fclose(f), 0);
+	setenv("HOME", dir, 1);
+	assert_string_equal(run("[1,2] | length", "null", NULL, 0, NULL),
+	    "[2]");
+	assert_non_null(strstr(run("from_home", "null", NULL, 0, NULL),
+	    "from_home/0 is not defined"));
+	assert_string_equal(getenv("HOME"), dir);	/* put back */
+	unlink(path);
+	rmdir(dir);
+	if (saved != NULL)
+		setenv("HOME", saved, 1);
+	else
+		unsetenv("HOME");
+	free(saved);
 }
 
 static void
@@ -151,6 +182,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runs_and_dumps),
 		cmocka_unit_test(test_confined),
+		cmocka_unit_test(test_home_jq_not_read),
 		cmocka_unit_test(test_errors_name_the_program),
 		cmocka_unit_test(test_vars),
 		cmocka_unit_test(test_run_doc),
