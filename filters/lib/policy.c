@@ -373,37 +373,68 @@ load_limits(struct policy *p, const struct json_doc *d, int64_t arr,
  * its own, so its comments and definitions stay its own.
  */
 static void
-rules_text(const struct policy *p, struct buf *out)
+rules_text(const struct policy *p, struct buf *out, long *first_line)
 {
+	long line = 2;
 	size_t i;
+	const char *c;
 
 	buf_adds(out, "[\n");
-	for (i = 0; i < p->nrules; i++)
+	for (i = 0; i < p->nrules; i++) {
+		first_line[i] = line;
 		buf_addf(out, "%s(try ([first((\n%s\n))] | if length == 0 or "
 		    ".[0] == false or .[0] == null then 0 else 1 end) catch "
 		    "(if type == \"string\" then . else tojson end))\n",
 		    i > 0 ? "," : "", p->rules[i].text);
+		line += 3;
+		for (c = p->rules[i].text; *c != '\0'; c++)
+			line += *c == '\n';
+	}
 	buf_adds(out, "]\n");
 }
 
+/* The rule a compile error of the whole program points at: by the first
+   ", line N" of msg (jqrun reports the program's own lines), or -1. */
+static long
+rule_at(const struct policy *p, const long *first_line, const char *msg)
+{
+	const char *at = strstr(msg, ", line ");
+	long line;
+	size_t i;
+
+	if (at == NULL || (line = strtol(at + 7, NULL, 10)) < 2)
+		return -1;
+	for (i = p->nrules; i > 0; i--)
+		if (line >= first_line[i - 1])
+			return (long)i - 1;
+	return -1;
+}
+
+/*
+ * When the whole program does not compile, the error's line names the
+ * rule, which is compiled alone for a message of its own; so a bad
+ * policy costs two compiles, not one a rule.
+ */
 static int
 load_rules(struct policy *p, const struct json_doc *d, int64_t arr,
     struct tend_err *err)
 {
 	struct buf name = BUF_INIT, all = BUF_INIT;
 	struct jqprog *one;
+	char msg[sizeof(err->msg)];
+	long *first_line, k;
 	uint32_t i;
-	size_t k = 0;
+	size_t n = 0;
 	char *s;
 
 	if (arr < 0)
 		return 0;
 	p->rules = xcalloc(d->tok[arr].size, sizeof(*p->rules));
 	for (i = (uint32_t)arr + 1; i < d->tok[arr].end; i = d->tok[i].end) {
-		struct prule *r = &p->rules[k];
+		struct prule *r = &p->rules[n];
 
 		r->name = member_str(d, i, "name");
-		p->nrules = ++k;
+		p->nrules = ++n;
 		s = member_str(d, i, "effect");
 		r->deny = strcmp(s, "deny") == 0;
 		free(s);
@@ -413,36 +444,34 @@ load_rules(struct policy *p, const struct json_doc *d, int64_t arr,
 	}
 	if (p->nrules == 0)
 		return 0;
-	rules_text(p, &all);
+	first_line = xcalloc(p->nrules, sizeof(*first_line));
+	rules_text(p, &all, first_line);
 	p->rules_prog = jqprog_compile(all.p, "rules", NULL, NULL, 0, err);
 	buf_release(&all);
-	if (p->rules_prog != NULL)
+	if (p->rules_prog != NULL) {
+		free(first_line);
 		return 0;
-	/* Which one?  Only now is each compiled alone. */
-	for (k = 0; k < p->nrules; k++) {
-		buf_reset(&name);
-		buf_addf(&name, "rule '%s'", p->rules[k].name);
-		one = jqprog_compile(p->rules[k].text, name.p, NULL, NULL, 0,
-		    err);
-		if (one == NULL) {
-			char msg[sizeof(err->msg)];
-
-			strlcpy(msg, err->msg, sizeof(msg));
-			buf_release(&name);
-			return tend_err_set(err, TEND_EXIT_INPUT,
-			    "/rules/%zu (%s): does not compile: %s", k,
-			    p->rules[k].name, msg);
-		}
-		jqprog_free(one);
 	}
-	buf_release(&name);
-	{
-		char msg[sizeof(err->msg)];
-
-		strlcpy(msg, err->msg, sizeof(msg));
+	strlcpy(msg, err->msg, sizeof(msg));
+	k = rule_at(p, first_line, msg);
+	free(first_line);
+	if (k < 0)
 		return tend_err_set(err, TEND_EXIT_INPUT, "/rules: do not "
-		    "compile together: %s", msg);
+		    "compile: %s", msg);
+	buf_addf(&name, "rule '%s'", p->rules[k].name);
+	one = jqprog_compile(p->rules[k].text, name.p, NULL, NULL, 0, err);
+	buf_release(&name);
+	if (one == NULL) {
+		strlcpy(msg, err->msg, sizeof(msg));
+		return tend_err_set(err, TEND_EXIT_INPUT,
+		    "/rules/%ld (%s): does not compile: %s", k,
+		    p->rules[k].name, msg);
 	}
+	jqprog_free(one);
+	/* Alone it compiles (a limit of the whole program?) */
+	return tend_err_set(err, TEND_EXIT_INPUT, "/rules/%ld (%s): does not "
+	    "compile beside the other rules: %s", k,
+	    p->rules[k].name, msg);
 }
 
 static void

@@ -210,6 +210,14 @@ test_load_errors(void **state)
 	    "p.json: /rules/1 (bad): does not compile: rule 'bad': syntax "
 	    "error, unexpected '|' (Unix shell quoting issues?) at "
 	    "<top-level>, line 1");
+	/* the error's line names the rule: multi-line rules before it */
+	load_fails("{\"rules\":[{\"name\":\"a\",\"effect\":\"deny\","
+	    "\"if\":\"# one\\n# two\\ntrue\"},{\"name\":\"b\",\"effect\":"
+	    "\"deny\",\"if\":\"false\\n\\n\"},{\"name\":\"c\",\"effect\":"
+	    "\"deny\",\"if\":\"\\n.a | frob\"},{\"name\":\"d\",\"effect\":"
+	    "\"deny\",\"if\":\"true\"}]}",
+	    "p.json: /rules/2 (c): does not compile: rule 'c': frob/0 is not "
+	    "defined at <top-level>, line 2");
 	load_fails("{\"rules\":[{\"name\":\"r\",\"effect\":\"deny\","
 	    "\"if\":\"import \\\"x\\\" as x; true\"}]}",
 	    "p.json: /rules/0 (r): does not compile: rule 'r': imports are "
