@@ -31,6 +31,8 @@
 #include "approval.h"
 #include "cli.h"
 #include "event.h"
+#include "jcs.h"
+#include "jsonptr.h"
 #include "ndjson.h"
 #include "rfc3339.h"
 #include "sign.h"
@@ -311,10 +313,74 @@ digest_ok(const char *s)
 	    strspn(s + 7, "0123456789abcdef") == 64;
 }
 
-/* The rollback's outcome, into the failed event. */
+/* 1 with why when the action's precondition (token t) is not
+   {"pointer": JSON Pointer, "value": JSON}. */
+static int
+precondition_bad(const struct json_doc *d, int64_t t, struct buf *why)
+{
+	struct buf ptr = BUF_INIT;
+	struct tend_err err = { 0 };
+	int bad = 1;
+
+	if (d->tok[t].type != JSON_OBJECT || d->tok[t].size != 2 ||
+	    obj_get(d, (uint32_t)t, "value") < 0 ||
+	    obj_str(d, (uint32_t)t, "pointer", &ptr) < 0)
+		buf_adds(why, "precondition: not {\"pointer\": P, "
+		    "\"value\": V}");
+	else if (jsonptr_check(ptr.p, ptr.len, &err) < 0)
+		buf_addf(why, "precondition/pointer: %s", err.msg);
+	else
+		bad = 0;
+	buf_release(&ptr);
+	return bad;
+}
+
+/*
+ * A pointer precondition, {"pointer": P, "value": V} at token pre of d:
+ * 1 when the target's content (JSON) holds V at P (compared in RFC 8785
+ * form), else 0 with what differs in why.  The value the target holds
+ * now is not shown: the skill chose P, which may name anything.
+ */
+static int
+pointer_holds(const struct json_doc *d, uint32_t pre, const struct buf *body,
+    struct buf *why)
+{
+	struct json_doc t;
+	struct tend_err err = { 0 };
+	struct buf ptr = BUF_INIT, want = BUF_INIT, have = BUF_INIT;
+	int64_t at;
+	int ok = 0;
+
+	json_doc_init(&t);
+	obj_str(d, pre, "pointer", &ptr);
+	if (jcs_canon(d, (uint32_t)obj_get(d, pre, "value"), &want, &err) < 0)
+		BUG("a checked precondition does not canonicalise");
+	if (json_parse(&t, body->p != NULL ? body->p : "", body->len,
+	    &err) < 0)
+		buf_adds(why, "the target is no longer JSON");
+	else if ((at = jsonptr_get(&t, 0, ptr.p, ptr.len)) < 0)
+		buf_addf(why, "the target has nothing at %s", ptr.p);
+	else if (jcs_canon(&t, (uint32_t)at, &have, &err) < 0 ||
+	    have.len != want.len || memcmp(have.p, want.p, want.len) != 0) {
+		buf_addf(why, "the target changed since it was planned: %s "
+		    "is no longer ", ptr.p);
+		buf_add(why, want.p, want.len < 256 ? want.len : 256);
+		if (want.len > 256)
+			buf_adds(why, "...");
+	} else
+		ok = 1;
+	json_doc_release(&t);
+	buf_release(&ptr);
+	buf_release(&want);
+	buf_release(&have);
+	return ok;
+}
+
+/* The rollback's outcome, into the failed event: not run when the
+   failed action surely changed nothing. */
 static void
-run_rollback(struct apply *a, const struct action *act, int64_t rb,
-    struct buf *d)
+run_rollback(struct apply *a, const struct action *act,
+    const struct outcome *failed, int64_t rb, struct buf *d)
 {
 	const struct executor *x = executor_of(act->d, rb);
 	struct action r = *act;
@@ -336,7 +402,12 @@ run_rollback(struct apply *a, const struct action *act, int64_t rb,
 	}
 	buf_adds(d, "\"executor\":");
 	buf_add_json_str(d, x->type, strlen(x->type));
-	if (x->check(&a->conf, &r, &why, &not_allowed) < 0) {
+	if (failed->untouched) {
+		/* it would put back what is there, or overwrite what
+		   changed since: the refusal may be exactly that */
+		buf_adds(d, ",\"status\":\"not-run\",\"detail\":\"the action "
+		    "was refused and changed nothing\"");
+	} else if (x->check(&a->conf, &r, &why, &not_allowed) < 0) {
 		buf_adds(d, ",\"status\":\"failed\",\"error\":");
 		add_text(d, why.p, why.len, 4096);
 	} else {
@@ -407,7 +478,7 @@ run_job(struct apply *a, struct job *j)
 	const struct executor *x;
 	const struct cred_def *cred = NULL;
 	const char *miss;
-	int64_t action, ex, rb, t0;
+	int64_t action, ex, rb, t0, pre;
 	int r, need_cred, reads;
 
 	event_init(&ev);
@@ -443,8 +514,9 @@ run_job(struct apply *a, struct job *j)
 	if (miss != NULL)
 		goto out;
 
-	reads = obj_str(&ev.doc, (uint32_t)action, "state_digest", &sd) ==
-	    0 && x->current != NULL;
+	pre = obj_get(&ev.doc, (uint32_t)action, "precondition");
+	reads = (obj_str(&ev.doc, (uint32_t)action, "state_digest", &sd) ==
+	    0 || pre >= 0) && x->current != NULL;
 	/* a dry run fetches a credential only to read the target */
 	need_cred = cred != NULL && (!a->dry_run || reads);
 	if (need_cred) {
@@ -467,16 +539,20 @@ run_job(struct apply *a, struct job *j)
 		buf_reset(&b);
 		memset(&ds, 0, sizeof(ds));
 		r = x->current(&a->conf, &act, &ds, &b);
-		if (r == 0 || (r == 1 && !digests_match(&ds, sd.p))) {
-			buf_reset(&d);
-			if (r == 0)
-				buf_adds(&d, "the target no longer exists");
-			else {
-				buf_addf(&d, "the target changed since it "
-				    "was planned against %s: it is now ",
-				    sd.p);
-				digest_add(&d, ds.d[0]);
-			}
+		buf_reset(&d);
+		if (r == 0)
+			buf_adds(&d, "the target no longer exists");
+		else if (r == 1 && pre >= 0)
+			r = pointer_holds(&ev.doc, (uint32_t)pre, &ds.body,
+			    &d) ? 1 : 0;
+		else if (r == 1 && !digests_match(&ds, sd.p)) {
+			buf_addf(&d, "the target changed since it was "
+			    "planned against %s: it is now ", sd.p);
+			digest_add(&d, ds.d[0]);
+			r = 0;
+		}
+		buf_release(&ds.body);
+		if (r == 0) {
 			lock(a);
 			skip(a, &c, j->action_id, x->type, "stale", d.p,
 			    NULL, 0);
@@ -550,7 +626,7 @@ run_job(struct apply *a, struct job *j)
 	}
 	if (!o.ok && (rb = json_obj_get(&ev.doc, (uint32_t)action,
 	    "rollback")) >= 0 && ev.doc.tok[rb].type == JSON_OBJECT)
-		run_rollback(a, &act, rb, &d);
+		run_rollback(a, &act, &o, rb, &d);
 	if (a->timings)
 		buf_addf(&d, ",\"duration_ms\":%lld",
 		    (long long)(apply_mono_ms() - t0));
@@ -830,6 +906,18 @@ approval(struct apply *a, struct event *ev, const struct cause *c,
 	if (t >= 0 && (obj_str(d, (uint32_t)action, "state_digest", &b) < 0 ||
 	    !digest_ok(b.p)))
 		SKIP(x->type, "invalid", "state_digest: not sha256:HEX");
+	t = json_obj_get(d, (uint32_t)action, "precondition");
+	if (t >= 0) {
+		buf_reset(&why);
+		if (precondition_bad(d, t, &why))
+			SKIP(x->type, "invalid", why.p);
+		if (json_obj_get(d, (uint32_t)action, "state_digest") >= 0)
+			SKIP(x->type, "invalid", "both a state_digest and a "
+			    "precondition");
+		if (x->current == NULL)
+			SKIP(x->type, "invalid", "precondition: an action of "
+			    "this executor cannot read its target");
+	}
 	t = json_obj_get(d, (uint32_t)action, "rollback");
 	if (t >= 0 && d->tok[t].type != JSON_NULL) {
 		const struct executor *rx = d->tok[t].type == JSON_OBJECT ?

@@ -113,6 +113,7 @@ struct action {
 struct outcome {
 	int	 ok;
 	int	 retryable;		/* -1: unknown */
+	int	 untouched;		/* failed, surely changing nothing */
 	struct buf result;		/* a JSON object, or empty */
 	struct buf error;		/* what failed, when !ok */
 };
@@ -120,10 +121,12 @@ struct outcome {
 void	outcome_init(struct outcome *);
 void	outcome_release(struct outcome *);
 
-/* Up to three digests of a target as it is now, for the stale check. */
+/* A target as it is now, for the stale check: up to three digests of
+   its content, and the content (for a pointer precondition). */
 struct digests {
 	unsigned char d[3][32];
 	int	 n;
+	struct buf body;
 };
 
 /*
@@ -176,8 +179,8 @@ void	redact(struct buf *b, const struct secret *, int cut);
  * character boundary, invalid UTF-8 replaced by U+FFFD.
  */
 void	add_text(struct buf *json, const char *p, size_t len, size_t max);
-/* Adds the SHA-256 of p[0..len), and when it is JSON the JCS digests of
-   it and of its "spec" member, to ds. */
+/* Sets ds to p[0..len): its SHA-256, and when it is JSON the JCS digests
+   of it and of its "spec" member, and a copy of it in body. */
 void	digests_of(struct digests *, const char *p, size_t len);
 /* 1 if "sha256:HEX" names one of ds. */
 int	digests_match(const struct digests *, const char *want);

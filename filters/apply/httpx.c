@@ -805,6 +805,9 @@ http_run(const struct apply_conf *conf, const struct action *a,
 			    " (redirects are not followed)" :
 			    " (too many redirects)");
 		o->retryable = retryable_status(resp.status);
+		/* 4xx: the server refused the request (a conflict, a
+		   failed JSON Patch test, no permission) */
+		o->untouched = resp.status >= 400 && resp.status <= 499;
 	}
 out:
 	resp_release(&resp);

@@ -160,6 +160,8 @@ digests_of(struct digests *ds, const char *p, size_t len)
 	int64_t spec;
 
 	ds->n = 0;
+	buf_reset(&ds->body);
+	buf_add(&ds->body, p, len);
 	crypto_hash_sha256(ds->d[ds->n++], (const unsigned char *)p, len);
 	json_doc_init(&d);
 	if (json_parse(&d, p, len, &err) == 0) {

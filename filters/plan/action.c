@@ -36,6 +36,7 @@ struct out {
 	int64_t	 incident, resolution;	/* an incident record; -1: none */
 	int	 resolved;		/* its status is "resolved" */
 	int	 no_precondition;	/* "precondition": null */
+	int64_t	 pointer, value;	/* {"pointer", "value"}; -1: none */
 	struct buf targets_json;	/* the targets, as JSON */
 	struct strv targetv;		/* decoded */
 	struct strv causev;
@@ -527,11 +528,61 @@ incident_parse(struct out *o, struct tend_err *err)
 }
 
 /* Parses and checks one output; fills o. */
+
+/*
+ * A skill's precondition: {"digest": "sha256:HEX"} (of the target as
+ * apply will read it), or {"pointer": P, "value": V} (the member at JSON
+ * Pointer P of the target apply reads, which must still equal V: what
+ * a version field such as Kubernetes' metadata.resourceVersion is for).
+ */
+static int
+pre_parse(struct out *o, struct tend_err *err)
+{
+	const struct json_doc *d = &o->d;
+	uint32_t pre = (uint32_t)o->precondition;
+	int64_t dig = -1, ptr = -1, val = -1;
+	struct buf tmp = BUF_INIT;
+	struct tend_err perr = { 0 };
+	int ok = 0;
+
+	if (d->tok[pre].type == JSON_OBJECT) {
+		dig = json_obj_get(d, pre, "digest");
+		ptr = json_obj_get(d, pre, "pointer");
+		val = json_obj_get(d, pre, "value");
+	}
+	if (dig >= 0 && d->tok[pre].size == 1) {
+		if (is_str(d, dig) && d->tok[dig].len == 71 &&
+		    memcmp(d->src + d->tok[dig].off, "sha256:", 7) == 0 &&
+		    strspn(d->src + d->tok[dig].off + 7, "0123456789abcdef") >=
+		    64) {
+			o->precondition = dig;
+			return 0;
+		}
+	} else if (ptr >= 0 && val >= 0 && d->tok[pre].size == 2 &&
+	    is_str(d, ptr)) {
+		json_str_decode(d, (uint32_t)ptr, &tmp);
+		if (jsonptr_check(tmp.p, tmp.len, &perr) < 0) {
+			buf_release(&tmp);
+			return tend_err_set(err, TEND_EXIT_INPUT,
+			    "/precondition/pointer: %s", perr.msg);
+		}
+		buf_release(&tmp);
+		o->pointer = ptr;
+		o->value = val;
+		o->precondition = -1;
+		ok = 1;
+	}
+	if (ok)
+		return 0;
+	return tend_err_set(err, TEND_EXIT_INPUT, "/precondition: must be "
+	    "{\"digest\": \"sha256:<64 hex>\"}, {\"pointer\": P, \"value\": V} "
+	    "or null");
+}
+
 static int
 out_parse(struct out *o, const char *text, size_t len, struct tend_err *err)
 {
 	struct json_doc *d = &o->d;
-	int64_t t;
 
 	if (json_parse(d, text, len, err) < 0)
 		BUG("jqrun wrote invalid JSON");
@@ -549,6 +600,7 @@ out_parse(struct out *o, const char *text, size_t len, struct tend_err *err)
 	o->risk = json_obj_get(d, 0, "risk");
 	o->escalate = json_obj_get(d, 0, "escalate");
 	o->precondition = json_obj_get(d, 0, "precondition");
+	o->pointer = o->value = -1;
 	o->credential = json_obj_get(d, 0, "credential");
 	o->causes = json_obj_get(d, 0, "causes");
 	o->step = json_obj_get(d, 0, "step");
@@ -599,20 +651,8 @@ out_parse(struct out *o, const char *text, size_t len, struct tend_err *err)
 		o->no_precondition = 1;
 		o->precondition = -1;
 	}
-	if (o->precondition >= 0) {
-		t = -1;
-		if (d->tok[o->precondition].type == JSON_OBJECT)
-			t = json_obj_get(d, (uint32_t)o->precondition,
-			    "digest");
-		if (!is_str(d, t) || d->tok[t].len != 71 ||
-		    memcmp(d->src + d->tok[t].off, "sha256:", 7) != 0 ||
-		    strspn(d->src + d->tok[t].off + 7, "0123456789abcdef") <
-		    64 || d->tok[o->precondition].size != 1)
-			return tend_err_set(err, TEND_EXIT_INPUT,
-			    "/precondition: must be {\"digest\": "
-			    "\"sha256:<64 hex>\"}");
-		o->precondition = t;
-	}
+	if (o->precondition >= 0 && pre_parse(o, err) < 0)
+		return -1;
 	if (o->step >= 0 && !nonempty_str(d, o->step))
 		return tend_err_set(err, TEND_EXIT_INPUT, "/step: not a label");
 	if (o->targets >= 0 && str_list(d, o->targets, &o->targetv,
@@ -638,6 +678,16 @@ add_raw(struct buf *b, const struct json_doc *d, int64_t t)
 
 	r = json_raw(d, (uint32_t)t, &n);
 	buf_add(b, r, n);
+}
+
+static void
+add_pointer(struct buf *b, const struct out *o)
+{
+	buf_adds(b, "{\"pointer\":");
+	add_raw(b, &o->d, o->pointer);
+	buf_adds(b, ",\"value\":");
+	add_raw(b, &o->d, o->value);
+	buf_addc(b, '}');
 }
 
 static void
@@ -996,15 +1046,18 @@ wrap_action(struct plan *p, struct skill *s, struct out *o, struct trig *t,
 		strv_add(&steps->id, o->action_id, 64);
 	}
 	digest = o->precondition;
-	if (digest < 0 && !o->no_precondition && o->causev.n <= 1 &&
-	    first->digest >= 0)
+	if (digest < 0 && !o->no_precondition && o->pointer < 0 &&
+	    o->causev.n <= 1 && first->digest >= 0)
 		digest = first->digest;
 
-	/* idempotency_key: JCS of [action_id, state digest, runid] */
+	/* idempotency_key: JCS of [action_id, state digest or
+	   precondition, runid] */
 	buf_reset(bp);
 	buf_addf(bp, "[\"%s\",", o->action_id);
 	if (digest >= 0)
 		add_raw(bp, o->precondition >= 0 ? d : fd, digest);
+	else if (o->pointer >= 0)
+		add_pointer(bp, o);
 	else
 		buf_adds(bp, "null");
 	buf_addc(bp, ',');
@@ -1060,6 +1113,9 @@ wrap_action(struct plan *p, struct skill *s, struct out *o, struct trig *t,
 	if (digest >= 0) {
 		buf_adds(datap, ",\"state_digest\":");
 		add_raw(datap, o->precondition >= 0 ? d : fd, digest);
+	} else if (o->pointer >= 0) {
+		buf_adds(datap, ",\"precondition\":");
+		add_pointer(datap, o);
 	}
 	buf_addf(datap, ",\"blast_radius\":{\"count\":%zu,\"targets\":",
 	    o->targetv.n);

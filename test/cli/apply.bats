@@ -337,6 +337,51 @@ took() {
 	[ "$(curl -fs "$P/obj/web1")" = '{"spec": {"replicas": 5}}' ]
 }
 
+@test "precondition: an object is patched only at the resourceVersion it was planned against" {
+	obj() {
+		curl -fs -X PUT -d "{\"metadata\":{\"name\":\"web2\"$1},\"spec\":{\"replicas\":3}}" "$P/obj/web2" > /dev/null
+	}
+	prop r1 "{\"type\":\"http\",\"method\":\"PATCH\",\"url\":\"$P/obj/web2\",\"headers\":{\"Content-Type\":\"application/merge-patch+json\"},\"body\":{\"spec\":{\"replicas\":2}}}" ',"precondition":{"pointer":"/metadata/resourceVersion","value":"100"}' > "$D/prop"
+	approve "$D/prop" > "$D/appr"
+	# written since it was planned: skipped, only read
+	obj ',"resourceVersion":"101"'
+	: > "$S/rec.log"
+	"$A" --verify-key "$S/gate.pub" --config "$D/conf.json" --now $NOW \
+	    "$D/appr" > "$D/out"
+	[ "$(jq -r '[.type, .data.reason, .data.detail] | @tsv' "$D/out")" = 'tend.action.skipped	stale	the target changed since it was planned: /metadata/resourceVersion is no longer "100"' ]
+	[ "$(jq -r .method "$S/rec.log")" = GET ]
+	# without one: skipped, naming the pointer
+	obj ''
+	"$A" --verify-key "$S/gate.pub" --config "$D/conf.json" --now $NOW \
+	    "$D/appr" > "$D/out"
+	[ "$(jq -r .data.detail "$D/out")" = "the target has nothing at /metadata/resourceVersion" ]
+	[ "$(curl -fs "$P/obj/web2" | jq -c .spec)" = '{"replicas":3}' ]
+	# at the planned version: patched
+	obj ',"resourceVersion":"100"'
+	"$A" --verify-key "$S/gate.pub" --config "$D/conf.json" --now $NOW \
+	    "$D/appr" > "$D/out"
+	[ "$(jq -r .type "$D/out" | tail -1)" = tend.action.succeeded ]
+	[ "$(curl -fs "$P/obj/web2" | jq -c .spec)" = '{"replicas":2}' ]
+}
+
+@test "precondition: malformed, beside a state_digest, or on a command: invalid (3)" {
+	u="{\"type\":\"http\",\"method\":\"PATCH\",\"url\":\"$P/obj/x\",\"body\":{}}"
+	prop m1 "$u" ',"precondition":{"pointer":"metadata","value":1}' > "$D/prop"
+	prop m2 "$u" ',"precondition":{"pointer":"/a"}' >> "$D/prop"
+	prop m3 "$u" ',"precondition":{"pointer":"/a","value":1},"state_digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"' >> "$D/prop"
+	prop m4 "$(count "$D/m4")" ',"precondition":{"pointer":"/a","value":1}' >> "$D/prop"
+	approve "$D/prop" > "$D/appr"
+	"$A" --verify-key "$S/gate.pub" --config "$D/conf.json" --now $NOW \
+	    "$D/appr" > "$D/out" 2> "$D/err" && st=0 || st=$?
+	[ "$st" -eq 3 ]
+	run jq -r '[.data.action_id, .data.reason, .data.detail] | @tsv' "$D/out"
+	[ "${lines[0]}" = "m1	invalid	precondition/pointer: JSON pointer does not start with '/'" ]
+	[ "${lines[1]}" = 'm2	invalid	precondition: not {"pointer": P, "value": V}' ]
+	[ "${lines[2]}" = "m3	invalid	both a state_digest and a precondition" ]
+	[ "${lines[3]}" = "m4	invalid	precondition: an action of this executor cannot read its target" ]
+	[ ! -e "$D/m4" ]
+}
+
 @test "http: Kubernetes-style merge and server-side apply PATCHes" {
 	curl -fs -X PUT -d '{"metadata":{"name":"cm"},"data":{"a":"1","b":"2"}}' "$P/obj/cm" > /dev/null
 	prop k1 "{\"type\":\"http\",\"method\":\"PATCH\",\"url\":\"$P/obj/cm\",\"headers\":{\"Content-Type\":\"application/merge-patch+json\"},\"body\":{\"data\":{\"a\":\"9\",\"b\":null}}}" > "$D/prop"
@@ -507,6 +552,24 @@ ZONE=b
 	run jq -c 'select(.type == "tend.action.failed") | [.data.error, .data.result.signal, .data.result.timed_out]' "$D/out"
 	[ "$output" = '["timed out after 1 s (killed by signal 9)",9,true]' ]
 	! pgrep -f 'sleep 361[12]' || false
+}
+
+@test "an HTTP refusal (4xx) changed nothing: its rollback is not run; a 5xx's is" {
+	rb() {
+		printf ',"rollback":{"type":"http","method":"PUT","url":"%s/obj/%s","body":{"restored":true}}' "$P" "$1"
+	}
+	prop h1 "{\"type\":\"http\",\"method\":\"PATCH\",\"url\":\"$P/status/409\",\"body\":{}}" "$(rb rb409)" > "$D/prop"
+	prop h2 "{\"type\":\"http\",\"method\":\"PATCH\",\"url\":\"$P/status/501\",\"body\":{}}" "$(rb rb501)" >> "$D/prop"
+	approve "$D/prop" > "$D/appr"
+	"$A" --verify-key "$S/gate.pub" --config "$D/conf.json" --now $NOW \
+	    "$D/appr" > "$D/out" 2> /dev/null && st=0 || st=$?
+	[ "$st" -eq 4 ]
+	run jq -c 'select(.type == "tend.action.failed") | [.data.action_id, .data.rollback.status, .data.rollback.detail]' "$D/out"
+	[ "${lines[0]}" = '["h1","not-run","the action was refused and changed nothing"]' ]
+	[ "${lines[1]}" = '["h2","succeeded",null]' ]
+	! curl -fs "$P/obj/rb409" || false
+	[ "$(curl -fs "$P/obj/rb501")" = '{"restored": true}' ]
+	"$TEND_BIN/tend-validate" < "$D/out" > /dev/null
 }
 
 @test "a failed action runs its rollback and records both" {

@@ -359,6 +359,27 @@ k8s:prod/apps/Deployment/shop/web 5" ]
 	[ "$output" = '[null,false]' ]
 }
 
+@test "precondition pointer: carried instead of state_digest, in the idempotency key; bad ones named" {
+	skill o '{escalate: true, reason: "x", precondition: {pointer: "/metadata/resourceVersion", value: "7492752"}}'
+	head -1 "$D/drift" | "$P" "$D/s" > "$D/out"
+	[ "$(jq -c '[.data.precondition, (.data | has("state_digest"))]' "$D/out")" = '[{"pointer":"/metadata/resourceVersion","value":"7492752"},false]' ]
+	"$TEND_BIN/tend-validate" < "$D/out" > /dev/null
+	skill o '{escalate: true, reason: "x", precondition: {value: "7492753", pointer: "/metadata/resourceVersion"}}'
+	head -1 "$D/drift" | "$P" "$D/s" > "$D/out2"
+	[ "$(jq -r .data.action_id "$D/out")" = "$(jq -r .data.action_id "$D/out2")" ]
+	[ "$(jq -r .data.idempotency_key "$D/out")" != "$(jq -r .data.idempotency_key "$D/out2")" ]
+	bad() {
+		skill o "{escalate: true, reason: \"x\", precondition: $1}"
+		run "$P" "$D/s" < "$D/drift"
+		[ "$status" -eq 3 ]
+		[[ ${lines[0]} == *"output 1: $2" ]]
+	}
+	bad '{pointer: "metadata"}' '/precondition: must be {"digest": "sha256:<64 hex>"}, {"pointer": P, "value": V} or null'
+	bad '{pointer: "metadata", value: 1}' "/precondition/pointer: JSON pointer does not start with '/'"
+	bad '{pointer: "/a~2", value: 1}' "/precondition/pointer: JSON pointer has '~' not followed by 0 or 1"
+	bad '{digest: "sha256:1", pointer: "/a", value: 1}' '/precondition: must be {"digest": "sha256:<64 hex>"}, {"pointer": P, "value": V} or null'
+}
+
 @test "a large input runs on two threads: the same bytes as one, in input order" {
 	# 5000 drift events (five batches), a runtime error in the middle
 	skill r "$REVERT"

@@ -3,9 +3,10 @@
 # test/fixtures (HTTPS on 127.0.0.1, a token, a kubeconfig): the cluster
 # has web scaled to 2 and a debug ConfigMap, the manifests say 3 and
 # info; the drift is found, a revert PATCH is proposed for each object and
-# decided by the pipeline's policy.  The stand-in serves reads only, so
-# nothing is carried out: at the test's clock (a Sunday) the weeknight
-# window is closed and both reverts are deferred.
+# decided by the pipeline's policy: at a Sunday's clock the weeknight
+# window is closed and both reverts are deferred; in the window they are
+# carried out through the API, each only at the resourceVersion it was
+# planned against.
 
 bats_require_minimum_version 1.5.0
 
@@ -110,4 +111,74 @@ k8s:e2e/core/ConfigMap/shop/web-config	PATCH	https://127.0.0.1:$port/api/v1/name
 	# the token never reaches the log
 	"$TEND_BIN/tend-log" cat "$L" > "$S/all"
 	run ! grep -q tend-e2e-TOKEN "$S/all"
+}
+
+# In the weeknight window, on a server that takes PATCHes (the pipeline's
+# policy without its Deployment share limit, which holds a cluster of one
+# Deployment): apply reads each object back, finds the resourceVersion it
+# was planned at, and PATCHes it through the API with the token.
+k8s_env() {
+	printf '{"credentials": {"k8s-writer": {"file": "%s"}}}\n' "$S/token" > "$S/creds.json"
+	jq 'del(.limits[] | select(.name == "deployment-share"))' \
+	    "$BATS_TEST_DIRNAME/../../pipelines/k8s-drift/policy.json" > "$S/policy.json"
+	export TEND_KUBECONFIG=$S/kc/config TEND_MANIFESTS=$S/manifests \
+	    TEND_KINDS=deploy,cm TEND_CLUSTERS=$S/clusters.json \
+	    TEND_CREDENTIALS=$S/creds.json TEND_CACERT=$S/server.crt \
+	    TEND_POLICY=$S/policy.json TEND_NOW=2026-11-23T21:30:00Z
+	API=https://127.0.0.1:$(cat "$S/port")
+	DEPLOY=$API/apis/apps/v1/namespaces/shop/deployments/web
+}
+
+# get URL: the object, through the token
+get() {
+	curl -fsS --cacert "$S/server.crt" -H "Authorization: Bearer $(cat "$S/token")" "$1"
+}
+
+@test "in the window, reverts are carried out at the resourceVersion they were planned against" {
+	k8s_env
+	[ "$(get "$DEPLOY" | jq -r .metadata.resourceVersion)" = 41 ]
+	run env TEND_LOG="$S/k8s2.tlog.zst" TEND_RUNID=k8s-2 \
+	    "$BATS_TEST_DIRNAME/../../pipelines/k8s-drift/run" "$S/work2"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	run "$TEND_BIN/tend-log" cat --type tend.action.succeeded "$S/k8s2.tlog.zst"
+	[ "$(echo "$output" | jq -r .subject | sort | tr '\n' ' ')" = "k8s:e2e/apps/Deployment/shop/web k8s:e2e/core/ConfigMap/shop/web-config " ]
+	get "$DEPLOY" > "$S/web"
+	[ "$(jq -r .spec.replicas "$S/web")" = 3 ]
+	[ "$(jq -r .metadata.resourceVersion "$S/web")" != 41 ]
+	[ "$(get "$API/api/v1/namespaces/shop/configmaps/web-config" | jq -r .data.LOG_LEVEL)" = info ]
+	# the next run finds nothing to do
+	run env TEND_LOG="$S/k8s3.tlog.zst" TEND_RUNID=k8s-3 \
+	    "$BATS_TEST_DIRNAME/../../pipelines/k8s-drift/run" "$S/work2"
+	[ "$status" -eq 0 ]
+	[ -z "$("$TEND_BIN/tend-log" cat --type tend.drift.detected "$S/k8s3.tlog.zst")" ]
+}
+
+@test "an object written between plan and apply is not patched: stale" {
+	k8s_env
+	B=$TEND_BIN
+	[ -f "$S/g.key" ] || "$B/tend-gate" keygen --name e2e "$S/g.key" "$S/g.pub"
+	printf '{"version": 1, "http": {"cacert": "%s"}}\n' "$S/server.crt" > "$S/apply.json"
+	# someone scales web to 1: drift, planned and approved at its version
+	curl -fsS --cacert "$S/server.crt" -H "Authorization: Bearer $(cat "$S/token")" \
+	    -X PATCH -H 'Content-Type: application/merge-patch+json' \
+	    -d '{"spec": {"replicas": 1}}' "$DEPLOY" > /dev/null
+	rv=$(get "$DEPLOY" | jq -r .metadata.resourceVersion)
+	"$B/tend-collect" --run desired file --kubeconfig "$S/kc/config" "$S/manifests" \
+	    | "$B/tend-normalize" > "$S/desired"
+	"$B/tend-collect" --run k8s-4 k8s --kubeconfig "$S/kc/config" --kinds deploy,cm \
+	    | "$B/tend-normalize" | "$B/tend-diff" --pass --desired "$S/desired" \
+	    | "$B/tend-plan" --data clusters="$S/clusters.json" \
+	        "$BATS_TEST_DIRNAME/../../pipelines/config-drift/skills/k8s-revert.jq" \
+	    | "$B/tend-gate" --policy "$S/policy.json" --key "$S/g.key" > "$S/decided"
+	[ "$(jq -r 'select(.type == "tend.action.approved" and .subject == "k8s:e2e/apps/Deployment/shop/web") | .data.action.precondition | tojson' "$S/decided")" = "{\"pointer\":\"/metadata/resourceVersion\",\"value\":\"$rv\"}" ]
+	# and, before apply runs, someone else writes it again
+	curl -fsS --cacert "$S/server.crt" -H "Authorization: Bearer $(cat "$S/token")" \
+	    -X PATCH -H 'Content-Type: application/merge-patch+json' \
+	    -d '{"metadata": {"annotations": {"owner": "alice"}}}' "$DEPLOY" > /dev/null
+	"$B/tend-apply" --verify-key "$S/g.pub" --config "$S/apply.json" \
+	    --credentials "$S/creds.json" < "$S/decided" > "$S/applied"
+	[ "$(jq -r 'select(.data.reason == "stale") | .data.detail' "$S/applied")" = "the target changed since it was planned: /metadata/resourceVersion is no longer \"$rv\"" ]
+	get "$DEPLOY" > "$S/web"
+	[ "$(jq -r .spec.replicas "$S/web")" = 1 ]
+	[ "$(jq -r .metadata.annotations.owner "$S/web")" = alice ]
 }

@@ -7,6 +7,8 @@
 #     replaced (the old content was never collected), so the reason says so;
 #   missing: the file is created from $files, rollback removes it;
 #   unexpected, or content drift without an entry in $files: escalated.
+# The write's precondition is the SHA-256 of the bytes observed (what
+# tend apply reads back), so a file changed since is not overwritten.
 include "lib/ptr";
 
 ($skill.params.commands.rm // "/usr/bin/rm") as $rm
@@ -61,6 +63,9 @@ include "lib/ptr";
 		   [if $content then "content" else empty end,
 		    ($attrs[] | ltrimstr("/"))] | join(", "))\(
 		   if $content then " (its old content was not collected: no rollback)" else "" end)"}
+		+ (observed_at($obs; $ops; "/sha256")
+		   | if .found then {precondition: {digest: "sha256:\(.value)"}}
+		     else {} end)
 		+ $risk
 	  end
   end

@@ -9,6 +9,9 @@
 #   modified: a JSON merge patch (RFC 7386) when every path is an object
 #     member, else a JSON Patch (RFC 6902) guarded by "test" operations on
 #     the observed values, so a changed object makes the PATCH fail;
+#   either with the precondition that the object's resourceVersion is
+#     still the observed one (tend apply reads it back before the PATCH
+#     and skips the action as stale if anything wrote the object since);
 #   missing: server-side apply of the desired object; rollback DELETE;
 #   unexpected: escalated (deleting what nobody declared is for a human).
 # Desired values that are secret tokens (tok:..., redacted) are never
@@ -53,6 +56,10 @@ select(.data.provider == "k8s")
 | (.data.patch // []) as $ops
 | ($ops | map(select(.op != "test"))) as $changes
 | (.observed.spec // null) as $obs
+| (.observed.status.metadata.resourceVersion // null) as $rv
+| (if $rv == null then {}
+   else {precondition: {pointer: "/metadata/resourceVersion", value: $rv}}
+   end) as $pre
 | {risk: risk_of(.data.severity)} as $risk
 | def was($p): observed_at($obs; $ops; $p);
   if .data.drift == "unexpected" then
@@ -108,7 +115,7 @@ select(.data.provider == "k8s")
 	       headers: {"Content-Type": "application/merge-patch+json"},
 	       body: $back} end),
 	   reason: "revert \($what) in cluster \($k.cluster) to its desired state at \([$changes[].path] | join(", "))"}
-	+ $risk
+	+ $pre + $risk
   else
 	# a JSON Patch, each change guarded by a test of the observed value
 	[$changes[] | select(.op == "replace" or .op == "remove")
@@ -143,7 +150,7 @@ select(.data.provider == "k8s")
 	       headers: {"Content-Type": "application/json-patch+json"},
 	       body: $back} end),
 	   reason: "revert \($what) in cluster \($k.cluster) to its desired state at \([$changes[].path] | join(", "))"}
-	+ $risk
+	+ $pre + $risk
   end
 | if (.risk // null) == null then del(.risk) else . end
 | if $c.credential != null and (.escalate | not) then .credential = $c.credential else . end

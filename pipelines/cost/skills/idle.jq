@@ -92,6 +92,14 @@ select(.data.provider == "k8s")
    elif $r.kind == "PersistentVolumeClaim" then "\($c.server)/api/v1/namespaces/\($r.ns)"
    elif $r.kind == "ReplicationController" then "\($c.server)/api/v1/namespaces/\($r.ns)"
    else "\($c.server)/apis/apps/v1/namespaces/\($r.ns)" end) as $base
+# What tend apply checks the object against before acting: its
+# resourceVersion (any write since the state was collected makes the
+# action stale); for a PVC's DELETE only its uid (the same object: the
+# snapshot taken just before may add a finalizer, a write).
+| def pre($p; $v): if $v == null then {}
+	else {precondition: {pointer: $p, value: $v}} end;
+  pre("/metadata/resourceVersion"; $d.status.metadata.resourceVersion) as $unchanged
+| pre("/metadata/uid"; $d.status.metadata.uid) as $same_object
 | "\($r.kind) \($r.ns)/\($r.name) in cluster \($r.cluster)" as $what
 | "idle for \($idle | duration) (below \($below) since \($series.values[-1][0] - $idle | todate)), costing \($cost | money) a month" as $why
 | if $base == null then
@@ -125,6 +133,7 @@ select(.data.provider == "k8s")
 	       + {dataSource: {apiGroup: "snapshot.storage.k8s.io",
 	           kind: "VolumeSnapshot", name: $snap}})}},
 	 reason: "delete \($what), snapshotted as \($snap): \($why)"}
+	+ $same_object
   else
 	"\($base)/\($r.kind | ascii_downcase)s/\($r.name)" as $url
 	| {executor: {type: "http", method: "PATCH", url: $url,
@@ -134,5 +143,6 @@ select(.data.provider == "k8s")
 	     headers: {"Content-Type": "application/merge-patch+json"},
 	     body: {spec: {replicas: ($d.spec.spec.replicas // 1)}}},
 	   reason: "scale \($what) to zero (from \($d.spec.spec.replicas // 1)): \($why)"}
+	+ $unchanged
   end
 | if $c.credential != null and (.escalate | not) then .credential = $c.credential else . end

@@ -2,7 +2,8 @@
 # not on the allow-list $allow.services.allow: turned into ClusterIP
 # Services (merge PATCH; rollback: the type they had, though the cloud
 # may hand out a new address and node ports) when $allow.services.close
-# says so, escalated otherwise.
+# says so, on condition that the Service's resourceVersion is still the
+# one collected; escalated otherwise.
 #
 # Input: tend.resource.state events of kind Service (key
 # k8s:CLUSTER/core/Service/NAMESPACE/NAME).
@@ -36,6 +37,10 @@ select(.data.provider == "k8s" and .data.kind == "Service")
 	   credential: ($c.credential // $skill.credential),
 	   reason: "make \($what) internal (ClusterIP): not on the allow-list\(
 	     if $e.comment then " (\($e.comment))" else "" end); a rollback may get a new address"}
+	+ ($d.status.metadata.resourceVersion // null
+	   | if . == null then {}
+	     else {precondition: {pointer: "/metadata/resourceVersion", value: .}}
+	     end)
   else
 	{escalate: true, risk: "high",
 	 reason: "\($what) is exposed and not on the allow-list\(

@@ -17,7 +17,8 @@
 # (rollback: remove it); without it, or for a Service in a cluster that
 # $clusters does not know, the service is escalated.  A Kubernetes
 # Service gets the prometheus.io/scrape and prometheus.io/port
-# annotations (merge PATCH; rollback puts the old values back).
+# annotations (merge PATCH; rollback puts the old values back), on
+# condition that its resourceVersion is still the one collected.
 include "lib/prom";
 
 ($skill.params.commands.rm // "/usr/bin/rm") as $rm
@@ -94,5 +95,9 @@ include "lib/prom";
 	   credential: ($c.credential // "k8s-writer"),
 	   risk: "low",
 	   reason: "Service \($ns)/\($s.data.name) in \($s.data.scope) has no Prometheus target: annotate it for scraping on port \($port.port)"}
+	+ ($s.data.status.metadata.resourceVersion // null
+	   | if . == null then {}
+	     else {precondition: {pointer: "/metadata/resourceVersion", value: .}}
+	     end)
     end
   )
