@@ -26,6 +26,8 @@
 struct trig {
 	const struct input *in;
 	int64_t	 id, time, runid, subject, digest;
+	char	*subj, *idstr;		/* decoded, for a batch; or NULL */
+	int	 dup;			/* an earlier input has this id */
 };
 
 /* One skill output being wrapped. */
@@ -40,6 +42,8 @@ struct out {
 	struct buf targets_json;	/* the targets, as JSON */
 	struct strv targetv;		/* decoded */
 	struct strv causev;
+	size_t	*cause;			/* the inputs of causev (indexes) */
+	size_t	 ncause;
 	char	 action_id[65];
 };
 
@@ -158,6 +162,14 @@ out_release(struct out *o)
 	buf_release(&o->targets_json);
 	strv_release(&o->targetv);
 	strv_release(&o->causev);
+	free(o->cause);
+}
+
+static void
+cause_add(struct out *o, size_t j)
+{
+	o->cause = xreallocarray(o->cause, o->ncause + 1, sizeof(*o->cause));
+	o->cause[o->ncause++] = j;
 }
 
 static char *
@@ -168,6 +180,45 @@ dec(const struct json_doc *d, int64_t t, struct buf *b)
 	if (b->p == NULL)
 		buf_adds(b, "");
 	return b->p;
+}
+
+static int
+cmp_trig_id(const void *a, const void *b)
+{
+	const struct trig *x = *(const struct trig *const *)a;
+	const struct trig *y = *(const struct trig *const *)b;
+	int c = strcmp(x->idstr, y->idstr);
+
+	/* equal ids in input order */
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/*
+ * Decodes each input's subject and id once, and marks the inputs whose id
+ * an earlier one has, so that finding a batch output's causes among n
+ * inputs costs n string compares, not n^2.
+ */
+static void
+trigs_index(struct trig *t, size_t n)
+{
+	struct trig **by = xcalloc(n, sizeof(*by));
+	struct buf b = BUF_INIT;
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].subject >= 0)
+			t[i].subj = xstrdup(dec(t[i].in->doc, t[i].subject,
+			    &b));
+		if (t[i].id >= 0) {
+			t[i].idstr = xstrdup(dec(t[i].in->doc, t[i].id, &b));
+			by[m++] = &t[i];
+		}
+	}
+	qsort(by, m, sizeof(*by), cmp_trig_id);
+	for (i = 1; i < m; i++)
+		by[i]->dup = strcmp(by[i - 1]->idstr, by[i]->idstr) == 0;
+	free(by);
+	buf_release(&b);
 }
 
 /* Header names that carry secrets: apply injects credentials itself. */
@@ -848,6 +899,7 @@ resolve(const struct skill *s, struct out *o, struct trig *t, size_t n,
 				    o->causev.v[i]);
 				goto out;
 			}
+			cause_add(o, j);
 			if (first == NULL)
 				first = &t[j];
 		}
@@ -856,16 +908,18 @@ resolve(const struct skill *s, struct out *o, struct trig *t, size_t n,
 		if (t[0].id >= 0) {
 			dec(t[0].in->doc, t[0].id, &tmp);
 			strv_add(&o->causev, tmp.p, tmp.len);
+			cause_add(o, 0);
 		}
 	} else {
+		/* decoded once a batch (trigs_index): linear in its size */
 		for (j = 0; j < n; j++) {
-			if (t[j].subject < 0 || t[j].id < 0 ||
-			    !strv_has(&o->targetv, dec(t[j].in->doc,
-			    t[j].subject, &tmp)))
+			if (t[j].subj == NULL || t[j].idstr == NULL ||
+			    !strv_has(&o->targetv, t[j].subj))
 				continue;
-			dec(t[j].in->doc, t[j].id, &tmp);
-			if (!strv_has(&o->causev, tmp.p))
-				strv_add(&o->causev, tmp.p, tmp.len);
+			if (t[j].dup && strv_has(&o->causev, t[j].idstr))
+				continue;
+			strv_add(&o->causev, t[j].idstr, strlen(t[j].idstr));
+			cause_add(o, j);
 			if (first == NULL)
 				first = &t[j];
 		}
@@ -989,10 +1043,11 @@ wrap_action(struct plan *p, struct skill *s, struct out *o, struct trig *t,
 	buf_reset(datap);
 
 	/* human-only paths turn the action into an escalation */
-	for (j = 0; j < n && ho == NULL; j++)
-		if (o->causev.n == 0 || (t[j].id >= 0 && strv_has(&o->causev,
-		    dec(t[j].in->doc, t[j].id, &tmp))))
+	if (o->ncause == 0)
+		for (j = 0; j < n && ho == NULL; j++)
 			ho = human_only(s, &t[j], hitp);
+	for (j = 0; j < o->ncause && ho == NULL; j++)
+		ho = human_only(s, &t[o->cause[j]], hitp);
 	if (ho != NULL)
 		escalate = 1;
 	/* after: labels of earlier outputs of this run */
@@ -1228,6 +1283,8 @@ action_emit(struct plan *p, struct skill *s, struct input *in, size_t n,
 		t = xcalloc(n, sizeof(*t));
 	for (i = 0; i < n; i++)
 		trig_init(&t[i], &in[i]);
+	if (s->batch || n > 1)
+		trigs_index(t, n);
 	if (c->n + 1 > sc.nends) {
 		sc.nends = c->n + 1;
 		sc.ends = xreallocarray(sc.ends, sc.nends, sizeof(*sc.ends));
@@ -1261,6 +1318,10 @@ action_emit(struct plan *p, struct skill *s, struct input *in, size_t n,
 		}
 	}
 out:
+	for (i = 0; i < n; i++) {
+		free(t[i].subj);
+		free(t[i].idstr);
+	}
 	if (t != &tone)
 		free(t);
 	strv_release(&steps.label);

@@ -7,12 +7,12 @@
 
 # Starts a fixture server; waits until its port file exists and it answers.
 start_server() {	# name, then its arguments
-	local name=$1 i
+	local name=$1
 	shift
 	"$PY" "$FIX/$name" "$@" --port-file "$S/$name.port" \
 	    > "$S/$name.out" 2>&1 3>&- &
 	echo $! > "$S/$name.pid"
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -s "$S/$name.port" ] && return 0
 		sleep 0.1
 	done
@@ -56,11 +56,12 @@ setup_file() {
 	    --key "$S/server.key" --token-file "$S/token" \
 	    --client-ca "$S/ca.crt" --log "$S/k8s.log"
 	start_server json-server.py --token-file "$S/token"
-	export KPORT=$(cat "$S/k8s-server.py.port")
-	export JPORT=$(cat "$S/json-server.py.port")
+	KPORT=$(cat "$S/k8s-server.py.port")
+	JPORT=$(cat "$S/json-server.py.port")
+	export KPORT JPORT
 	export J=http://127.0.0.1:$JPORT
 	# both answer before any test runs
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		curl -fs "$J/count" > /dev/null &&
 		    curl -s --cacert "$S/ca.crt" -o /dev/null \
 		    "https://127.0.0.1:$KPORT/api/v1/pods" && break
@@ -562,7 +563,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
 open("'"$D"'/lport", "w").write(str(s.getsockname()[1]))
 time.sleep(20)' 3>&- &
 	pid=$!
-	for i in $(seq 1 50); do [ -s "$D/lport" ] && break; sleep 0.1; done
+	for _ in $(seq 1 50); do [ -s "$D/lport" ] && break; sleep 0.1; done
 	# other tests open and close sockets meanwhile: what ss saw both
 	# before and after must be there, and nothing it never saw
 	ss -ltnH > "$D/ss1"

@@ -8,7 +8,7 @@ setup_file() {
 	export TEND_BIN=${TEND_BIN:-$BATS_TEST_DIRNAME/../../bin}
 	export TEND_CONFORMANCE=${TEND_CONFORMANCE:-$BATS_TEST_DIRNAME/../../../shared/conformance}
 	local k=$TEND_CONFORMANCE/k8s state=$BATS_TEST_DIRNAME/../diff/state.jq
-	cd "$k"
+	cd "$k" || return 1
 	{
 		cat api-testdata/apps.v1.Deployment.json \
 		    api-testdata/core.v1.ConfigMap.json \
@@ -25,7 +25,7 @@ setup_file() {
 		jq '.items[] | {apiVersion: "v1", kind: "ConfigMap"} + .' \
 		    kubectl/configmaplist.response.json
 	} > "$BATS_FILE_TMPDIR/objects"
-	cd - > /dev/null
+	cd - > /dev/null || return 1
 	jq -c --arg side obs -f "$state" "$BATS_FILE_TMPDIR/objects" > "$BATS_FILE_TMPDIR/obs.ndjson"
 	jq -c --arg side des -f "$state" "$BATS_FILE_TMPDIR/objects" > "$BATS_FILE_TMPDIR/des.ndjson"
 }

@@ -293,7 +293,7 @@ crash_once() {
 	gen 60000 > "$BATS_TEST_TMPDIR/crash.in"
 	SHIM=$(slow_writes || true)
 	TORN=0
-	for i in $(seq "$RUNS"); do
+	for _ in $(seq "$RUNS"); do
 		crash_once "$BATS_TEST_TMPDIR"
 	done
 	echo "# $TORN of $RUNS runs left a torn tail" >&3
@@ -330,7 +330,7 @@ crash_once() {
 	"$BIN/tend-log" append --frame-size 6000 "$LOG" < "$BATS_TEST_TMPDIR/in" > /dev/null
 	cp "$LOG" "$BATS_TEST_TMPDIR/orig"
 	size=$(stat -c %s "$LOG")
-	for i in $(seq "$RUNS"); do
+	for _ in $(seq "$RUNS"); do
 		off=$(( (RANDOM * 32768 + RANDOM) % size ))
 		b=$(od -An -tu1 -j "$off" -N1 "$LOG" | tr -d ' ')
 		nb=$(( b ^ (1 + RANDOM % 255) ))
@@ -405,7 +405,7 @@ crash_once() {
 	pid=$!
 	sleep 0.3
 	gen 5 more | "$BIN/tend-log" append "$LOG" >> "$BATS_TEST_TMPDIR/want"
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		[ "$(wc -l < "$BATS_TEST_TMPDIR/out")" -eq 15 ] && break
 		sleep 0.1
 	done

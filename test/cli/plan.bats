@@ -424,6 +424,20 @@ k8s:prod/apps/Deployment/shop/web 5" ]
 	done
 }
 
+@test "a batch output's causes: the inputs about its targets, each id once, in input order" {
+	skill r "$REVERT" '"batch":true'
+	printf '.[0] | %s + {targets: [.subject]}\n' "$REVERT" > "$D/s/r.jq"
+	{
+		printf '%s\n' "$DRIFT1" | sed 's/"id":"d1"/"id":"b"/'
+		printf '%s\n' "$DRIFT1" | sed 's/"id":"d1"/"id":"a"/'
+		printf '%s\n' "$DRIFT1" | sed 's/"id":"d1"/"id":"b"/'
+		printf '%s\n' "$DRIFT1" | sed 's/"id":"d1"/"id":"c"/; s/shop\/web"/shop\/other"/'
+	} > "$D/in"
+	"$P" "$D/s" < "$D/in" > "$D/out"
+	[ "$(jq -c .data.causes "$D/out")" = '["b","a"]' ]
+	[ "$(jq -r .causeid "$D/out")" = b ]
+}
+
 @test "--timeout counts the program only: a slow reader does not stop plan" {
 	# a batch skill whose 3000 actions fill the pipe while the reader
 	# sleeps past the timeout: writing waits, nothing is stopped
@@ -530,7 +544,7 @@ elliptic 6.5.3 GHSA-r9p9-mrjm-926w 6.5.4 6.5.4 MODERATE npm" ]
 	pid=$!
 	exec 5> "$D/fifo"
 	printf '%s\n' "$DRIFT1" >&5
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -s "$D/out" ] && break
 		sleep 0.1
 	done

@@ -11,8 +11,9 @@ setup_file() {
 	PY=/usr/bin/python3
 	[ -x "$PY" ] || PY=$(command -v python3)
 	export PY
-	export PORT=$("$PY" -c 'import socket
+	PORT=$("$PY" -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	export PORT
 	export NX=$S/nginx
 	export CONF=$NX/conf/nginx.conf
 	export PIDFILE=$NX/nginx.pid
@@ -26,7 +27,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	/usr/sbin/nginx -p "$NX" -c "$CONF" -g "$GLOBALS" \
 	    > "$S/nginx.log" 2>&1 3>&- &
 	echo $! > "$S/nginx.master"
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ "$(curl -fs "http://127.0.0.1:$PORT/")" = drifted ] && break
 		sleep 0.1
 	done
@@ -126,7 +127,7 @@ proposals() {
 	[ "$(stat -c %a "$CONF")" = 644 ]
 	grep -q '"drifted"' "$NX/conf/.nginx.conf.tend-prev"
 	# nginx: reloaded by its master, which is still the same process
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ "$(curl -fs "http://127.0.0.1:$PORT/")" = fixed ] && break
 		sleep 0.1
 	done

@@ -10,8 +10,9 @@ setup_file() {
 	"$TEND_BIN/tend-gate" keygen --name gate.test/e2e "$S/gate.key" "$S/gate.pub"
 	PY=/usr/bin/python3
 	[ -x "$PY" ] || PY=$(command -v python3)
-	export PORT=$("$PY" -c 'import socket
+	PORT=$("$PY" -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	export PORT
 	export U=http://127.0.0.1:$PORT
 	cat > "$S/alertmanager.yml" <<-EOF
 	route:

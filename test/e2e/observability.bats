@@ -69,8 +69,9 @@ setup_file() {
 	PROM=$(command -v prometheus) || return 0
 	AM=$(command -v prometheus-alertmanager || command -v alertmanager) || return 0
 	mkdir -p "$S/www" "$S/api" "$S/rules" "$S/desired" "$S/file_sd" "$S/work"
-	export EXPORTER=$(free_port) API=$(free_port) PORT=$(free_port) \
-	    AMPORT=$(free_port) DOWN=$(free_port)
+	EXPORTER=$(free_port) API=$(free_port) PORT=$(free_port)
+	AMPORT=$(free_port) DOWN=$(free_port)
+	export EXPORTER API PORT AMPORT DOWN
 	export P=http://127.0.0.1:$PORT AMU=http://127.0.0.1:$AMPORT
 	metrics 0.5
 	printf "# TYPE api_up gauge\napi_up 1\n" > "$S/api/metrics"
