@@ -182,3 +182,18 @@ get() {
 	[ "$(jq -r .spec.replicas "$S/web")" = 1 ]
 	[ "$(jq -r .metadata.annotations.owner "$S/web")" = alice ]
 }
+
+@test "a collect that fails stops the run: nothing is planned on half a view" {
+	k8s_env
+	# the cluster refuses the token: nothing listed
+	mkdir -p "$S/kc-bad"
+	sed 's|tokenFile: ../token|tokenFile: ../wrong-token|' "$S/kc/config" > "$S/kc-bad/config"
+	echo not-the-token > "$S/wrong-token"
+	run env TEND_KUBECONFIG="$S/kc-bad/config" TEND_LOG="$S/k8s6.tlog.zst" \
+	    TEND_RUNID=k8s-6 "$BATS_TEST_DIRNAME/../../pipelines/k8s-drift/run" "$S/work6"
+	[ "$status" -eq 4 ]
+	[[ $output == *"HTTP 401"* ]]
+	# not every desired object taken for missing and created
+	[ ! -e "$S/k8s6.tlog.zst" ] ||
+	    [ -z "$("$TEND_BIN/tend-log" cat --type 'tend.drift.*' "$S/k8s6.tlog.zst")" ]
+}
