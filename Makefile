@@ -161,11 +161,20 @@ check: deps
 check-release: all
 	TEND_BIN=$(CURDIR)/$(BIN) TEND_UNIT=$(CURDIR)/$(B)/test/unit sh test/run.sh
 
+# Sanitizer reports go to files too, and any fails the check: a program
+# whose status a pipe hides (a test's `a | b`, a pipeline's stages) would
+# otherwise report to a stderr nobody reads.
+SANREP := $(CURDIR)/build/asan/reports
 check-asan:
 	$(MAKE) SANITIZE=address,undefined all
+	rm -rf $(SANREP) && mkdir -p $(SANREP)
 	TEND_BIN=$(CURDIR)/build/asan/bin TEND_UNIT=$(CURDIR)/build/asan/test/unit \
-	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh test/run.sh
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:log_path=$(SANREP)/asan \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANREP)/ubsan \
+	    sh test/run.sh
+	@if [ -n "$$(ls $(SANREP))" ]; then head -n 40 $(SANREP)/*; \
+	    echo "check-asan: the sanitizer reports above ($(SANREP))"; \
+	    exit 1; fi
 
 asan:
 	$(MAKE) SANITIZE=address,undefined all

@@ -156,7 +156,10 @@ append_fails_at() {
 malloc_run() {
 	local n=$1 ref=$2 w=$D/m
 	shift 2
-	inject TEND_FAULT_MALLOC="$n" "$TEND_BIN/tend-log" "$@" \
+	# sanitizer reports to stderr, read below (make check-asan sends
+	# them to files, where the expected CHECK would fail the check)
+	inject ${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS:log_path=stderr"} \
+	    TEND_FAULT_MALLOC="$n" "$TEND_BIN/tend-log" "$@" \
 	    > "$w/out" 2> "$w/err"
 	local what="allocation $n of $*"
 	# ASan's runtime cannot start a thread when pthread_getattr_np's
