@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "conformance.h"
+
 #include <errno.h>
 
 #include <sodium.h>
@@ -28,31 +30,6 @@
 #include "json.h"
 #include "sign.h"
 #include "tenderr.h"
-
-static const char *
-conformance_dir(void)
-{
-	const char *dir = getenv("TEND_CONFORMANCE");
-
-	return dir != NULL && *dir != '\0' ? dir : "../shared/conformance";
-}
-
-static void
-read_conf(const char *rel, struct buf *b)
-{
-	char path[4096], chunk[8192];
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", conformance_dir(), rel);
-	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open '%s': %s (set TEND_CONFORMANCE)", path,
-		    strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(b, chunk, n);
-	assert_false(ferror(fp));
-	fclose(fp);
-}
 
 static void
 member(const struct json_doc *d, uint32_t obj, const char *key,

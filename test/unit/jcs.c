@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "conformance.h"
+
 #include <errno.h>
 #include <inttypes.h>
 
@@ -22,34 +24,6 @@
 #include "jcs.h"
 #include "json.h"
 #include "tenderr.h"
-
-static const char *
-conformance_dir(void)
-{
-	const char *dir = getenv("TEND_CONFORMANCE");
-
-	return dir != NULL && *dir != '\0' ? dir : "../shared/conformance";
-}
-
-/* Reads conformance file jcs/<rel> into b; fails the test if unreadable. */
-static void
-read_conf(const char *rel, struct buf *b)
-{
-	char path[4096], chunk[8192];
-	FILE *fp;
-	size_t n;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/jcs/%s", conformance_dir(),
-	    rel) >= sizeof(path))
-		fail_msg("path too long: %s", rel);
-	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open '%s': %s (set TEND_CONFORMANCE)", path,
-		    strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(b, chunk, n);
-	assert_false(ferror(fp));
-	fclose(fp);
-}
 
 /* Canonicalises text; returns jcs_canon's result, output in out. */
 static int
@@ -129,11 +103,11 @@ test_conformance_vectors(void **state)
 		struct buf wanthex = BUF_INIT, out = BUF_INIT;
 		struct tend_err e = { 0, 0, "" };
 
-		snprintf(rel, sizeof(rel), "input/%s.json", cases[i]);
+		snprintf(rel, sizeof(rel), "jcs/input/%s.json", cases[i]);
 		read_conf(rel, &in);
-		snprintf(rel, sizeof(rel), "output/%s.json", cases[i]);
+		snprintf(rel, sizeof(rel), "jcs/output/%s.json", cases[i]);
 		read_conf(rel, &want);
-		snprintf(rel, sizeof(rel), "outhex/%s.txt", cases[i]);
+		snprintf(rel, sizeof(rel), "jcs/outhex/%s.txt", cases[i]);
 		read_conf(rel, &hex);
 		unhex(hex.p, &wanthex);
 
@@ -163,7 +137,7 @@ test_es6_numbers_10k(void **state)
 	size_t lines = 0, bad = 0;
 
 	(void)state;
-	read_conf("numbers/es6testfile10k.txt", &file);
+	read_conf("jcs/numbers/es6testfile10k.txt", &file);
 	for (line = file.p; *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) == NULL)
 			next = line + strlen(line);
@@ -357,7 +331,7 @@ test_digest_known_values(void **state)
 	buf_add_hex(&hex, md, sizeof(md));
 	assert_string_equal(hex.p, want1);
 
-	read_conf("input/values.json", &in);
+	read_conf("jcs/input/values.json", &in);
 	assert_int_equal(json_parse(&d, in.p, in.len, &e), 0);
 	assert_int_equal(jcs_digest(&d, 0, md, &e), 0);
 	buf_reset(&hex);

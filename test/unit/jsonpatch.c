@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "conformance.h"
+
 #include <errno.h>
 #include <glob.h>
 
@@ -26,30 +28,6 @@
 #include "jsonptr.h"
 #include "tenderr.h"
 #include "xmalloc.h"
-
-static const char *
-conformance_dir(void)
-{
-	const char *dir = getenv("TEND_CONFORMANCE");
-
-	return dir != NULL && *dir != '\0' ? dir : "../shared/conformance";
-}
-
-static void
-read_path(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open '%s': %s (set TEND_CONFORMANCE)", path,
-		    strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(b, chunk, n);
-	assert_false(ferror(fp));
-	fclose(fp);
-}
 
 static void
 parse_or_fail(struct json_doc *d, const char *s, size_t len)

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "conformance.h"
+
 #include <errno.h>
 #include <ftw.h>
 
@@ -29,30 +31,6 @@
 #include "tenderr.h"
 
 #define HL MERKLE_HASH_LEN
-
-static const char *
-conformance_dir(void)
-{
-	const char *dir = getenv("TEND_CONFORMANCE");
-
-	return dir != NULL && *dir != '\0' ? dir : "../shared/conformance";
-}
-
-static void
-read_file(const char *path, struct buf *b)
-{
-	char chunk[8192];
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open '%s': %s (set TEND_CONFORMANCE)", path,
-		    strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(b, chunk, n);
-	assert_false(ferror(fp));
-	fclose(fp);
-}
 
 static void
 hex_decode(const char *hex, unsigned char *out, size_t n)
@@ -163,7 +141,7 @@ run_probe(const char *path, int inclusion)
 	size_t n;
 	int failed, ok;
 
-	read_file(path, &text);
+	read_path(path, &text);
 	json_doc_init(&d);
 	if (json_parse(&d, text.p, text.len, &e) < 0)
 		fail_msg("%s: %s", path, e.msg);
@@ -263,7 +241,7 @@ test_reference_tree(void **state)
 	(void)state;
 	snprintf(path, sizeof(path),
 	    "%s/merkle/rfc6962-reference-tree.json", conformance_dir());
-	read_file(path, &text);
+	read_path(path, &text);
 	json_doc_init(&d);
 	assert_int_equal(json_parse(&d, text.p, text.len, &e), 0);
 	leaves = json_obj_get(&d, 0, "leaf_inputs_hex");
@@ -400,7 +378,7 @@ test_generated_match_happy_paths(void **state)
 		    "%s/merkle/inclusion/%zu/happy-path.json",
 		    conformance_dir(), i);
 		buf_reset(&text);
-		read_file(path, &text);
+		read_path(path, &text);
 		assert_int_equal(json_parse(&d, text.p, text.len, &e), 0);
 		idx = (int64_t)uint_member(&d, "leafIdx");
 		size = (int64_t)uint_member(&d, "treeSize");
@@ -415,7 +393,7 @@ test_generated_match_happy_paths(void **state)
 		    "%s/merkle/consistency/%zu/happy-path.json",
 		    conformance_dir(), i);
 		buf_reset(&text);
-		read_file(path, &text);
+		read_path(path, &text);
 		assert_int_equal(json_parse(&d, text.p, text.len, &e), 0);
 		assert_int_equal(proof_member(&d, &want, &wn), 0);
 		assert_int_equal(merkle_consistency_proof(&t,

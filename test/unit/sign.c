@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "conformance.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -40,31 +42,6 @@
 #define GO_TEXT "If you think cryptography is the answer to your problem,\n" \
 	"then you don't know what your problem is.\n"
 #define GO_SIG "\xe2\x80\x94 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
-
-static const char *
-conformance_dir(void)
-{
-	const char *dir = getenv("TEND_CONFORMANCE");
-
-	return dir != NULL && *dir != '\0' ? dir : "../shared/conformance";
-}
-
-static void
-read_conf(const char *rel, struct buf *b)
-{
-	char path[4096], chunk[8192];
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", conformance_dir(), rel);
-	if ((fp = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open '%s': %s (set TEND_CONFORMANCE)", path,
-		    strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_add(b, chunk, n);
-	assert_false(ferror(fp));
-	fclose(fp);
-}
 
 /* Hex string token i into out (reset first); returns the byte count. */
 static size_t
