@@ -594,7 +594,6 @@ pre_parse(struct out *o, struct tend_err *err)
 	int64_t dig = -1, ptr = -1, val = -1;
 	struct buf tmp = BUF_INIT;
 	struct tend_err perr = { 0 };
-	int ok = 0;
 
 	if (d->tok[pre].type == JSON_OBJECT) {
 		dig = json_obj_get(d, pre, "digest");
@@ -621,10 +620,8 @@ pre_parse(struct out *o, struct tend_err *err)
 		o->pointer = ptr;
 		o->value = val;
 		o->precondition = -1;
-		ok = 1;
-	}
-	if (ok)
 		return 0;
+	}
 	return tend_err_set(err, TEND_EXIT_INPUT, "/precondition: must be "
 	    "{\"digest\": \"sha256:<64 hex>\"}, {\"pointer\": P, \"value\": V} "
 	    "or null");
